@@ -1,0 +1,77 @@
+"""The gateway's Litestar application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+
+from gateway import __version__
+from gateway.auth.controllers import AuthController
+from gateway.auth.passwords import Passwords
+from gateway.auth.service import Sessions
+from gateway.auth.tokens import AccessTokens
+from gateway.database import bind_tables, make_engine
+from gateway.docs import docs_assets_router, openapi_config
+from gateway.errors import EXCEPTION_HANDLERS
+from gateway.health import HealthController, ProblemsController
+from gateway.ratelimit import RateLimiter
+from gateway.request_id import request_id_middleware
+from gateway.settings import GatewaySettings, settings_from_environment
+from gateway.users.controllers import UsersController
+from gateway.users.service import Accounts
+
+API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: GatewaySettings | None = None) -> Litestar:
+    """Build the gateway for ``settings`` (by default, read from the environment)."""
+    settings = settings or settings_from_environment()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    engine = make_engine(settings.db_url)
+    bind_tables(engine)
+    passwords = Passwords(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost,
+        parallelism=settings.argon2_parallelism,
+    )
+    rate_limiter = RateLimiter(settings.rate_limit)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+        try:
+            yield
+        finally:
+            await engine.close_connection_pool()
+
+    return Litestar(
+        route_handlers=[
+            Router(API_PREFIX, route_handlers=[AuthController, UsersController]),
+            HealthController,
+            ProblemsController,
+            docs_assets_router(),
+        ],
+        lifespan=[lifespan],
+        state=State(
+            {
+                "accounts": Accounts(passwords),
+                "sessions": Sessions(
+                    passwords,
+                    AccessTokens(settings.jwt_secret, settings.access_token_ttl),
+                    settings.refresh_token_ttl,
+                ),
+            }
+        ),
+        before_request=rate_limiter.before_request,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware],
+        openapi_config=openapi_config(__version__),
+        request_max_body_size=MAX_BODY_BYTES,
+    )

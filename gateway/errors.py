@@ -1,0 +1,237 @@
+"""Every error the gateway answers with, as RFC 9457 problem details; the one place that maps errors
+to HTTP.
+
+Domain code raises plain exceptions with meaning (``UsernameTaken``, ``InvalidCredentials``…), mapped in
+:data:`DOMAIN_PROBLEMS`; framework errors (validation, routing, body size) are translated here too. So
+every error body has one shape, ``{type, title, status, detail, code, request_id, errors?}``, served as
+``application/problem+json``; ``type`` resolves to a description at ``/problems/{code}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.utils.scope.state import ScopeState
+
+from gateway.auth import service as auth
+from gateway.request_id import HEADER as REQUEST_ID_HEADER
+from gateway.request_id import request_id_of
+from gateway.users import service as users
+from gateway.validation import body_field_errors, split_message
+
+log = logging.getLogger("flock.gateway")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One offending input: a JSON path like ``username``, or a query parameter's name."""
+
+    field: str
+    message: str
+
+
+class ProblemBody(msgspec.Struct, omit_defaults=True):
+    """The body of every error response (RFC 9457 plus ``code``, ``request_id`` and ``errors``)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str = ""
+    errors: list[FieldError] = msgspec.field(default_factory=list)
+
+
+class ProblemKind(msgspec.Struct, frozen=True):
+    """A stable kind of error: its HTTP status, machine-readable code and title."""
+
+    status: int
+    code: str
+    title: str
+
+
+class Problem(Exception):
+    """An error to send as is: a kind, a human detail, optional field errors and headers."""
+
+    def __init__(
+        self,
+        kind: ProblemKind,
+        detail: str | None = None,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.detail = detail or f"{kind.title}."
+        self.errors = errors or []
+        self.headers = headers or {}
+        super().__init__(self.detail)
+
+
+VALIDATION_FAILED = ProblemKind(422, "validation_failed", "The request is not valid")
+MALFORMED_BODY = ProblemKind(400, "malformed_body", "The request body is not valid JSON")
+RATE_LIMITED = ProblemKind(429, "rate_limited", "Too many requests")
+INTERNAL_ERROR = ProblemKind(500, "internal_error", "Internal server error")
+
+# Framework errors, by status.
+HTTP_PROBLEMS = {
+    kind.status: kind
+    for kind in (
+        ProblemKind(400, "bad_request", "Bad request"),
+        ProblemKind(401, "unauthenticated", "Authentication is required"),
+        ProblemKind(403, "forbidden", "Forbidden"),
+        ProblemKind(404, "not_found", "Not found"),
+        ProblemKind(405, "method_not_allowed", "Method not allowed"),
+        ProblemKind(406, "not_acceptable", "Not acceptable"),
+        ProblemKind(413, "request_too_large", "The request body is too large"),
+        ProblemKind(415, "unsupported_media_type", "Unsupported media type"),
+        RATE_LIMITED,
+        INTERNAL_ERROR,
+        ProblemKind(503, "unavailable", "Service unavailable"),
+    )
+}
+
+
+class DomainProblem(msgspec.Struct, frozen=True):
+    """How one domain error reads over HTTP; ``field`` names the input at fault, if any."""
+
+    kind: ProblemKind
+    detail: str
+    field: str = ""
+
+
+DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
+    users.UsernameTaken: DomainProblem(
+        ProblemKind(409, "username_taken", "Username taken"), "That username is taken.", "username"
+    ),
+    users.UsernameReserved: DomainProblem(
+        ProblemKind(422, "username_reserved", "Username reserved"), "That username is reserved.", "username"
+    ),
+    users.EmailTaken: DomainProblem(
+        ProblemKind(409, "email_taken", "E-mail taken"), "That e-mail address is in use.", "email"
+    ),
+    users.UserNotFound: DomainProblem(ProblemKind(404, "user_not_found", "User not found"), "No such user."),
+    users.CurrentPasswordRequired: DomainProblem(
+        ProblemKind(422, "current_password_required", "Current password required"),
+        "Changing the e-mail address or password needs `current_password`.",
+        "current_password",
+    ),
+    users.CurrentPasswordIncorrect: DomainProblem(
+        ProblemKind(422, "current_password_incorrect", "Current password incorrect"),
+        "`current_password` is wrong.",
+        "current_password",
+    ),
+    auth.InvalidCredentials: DomainProblem(
+        ProblemKind(401, "invalid_credentials", "Invalid credentials"), "Wrong username/e-mail or password."
+    ),
+    auth.InvalidRefreshToken: DomainProblem(
+        ProblemKind(401, "invalid_refresh_token", "Invalid refresh token"),
+        "The refresh token is unknown, expired or revoked; log in again.",
+    ),
+    auth.RefreshTokenReused: DomainProblem(
+        ProblemKind(401, "refresh_token_reused", "Refresh token reused"),
+        "This refresh token was already used, so its session has been revoked for safety; log in again.",
+    ),
+    auth.NotAuthenticated: DomainProblem(
+        HTTP_PROBLEMS[401], "Send a valid access token: `Authorization: Bearer <token>`."
+    ),
+}
+
+
+def problem_catalog() -> dict[str, ProblemKind]:
+    """Every problem code the gateway can answer with."""
+    kinds = [VALIDATION_FAILED, MALFORMED_BODY, *HTTP_PROBLEMS.values()]
+    kinds += [problem.kind for problem in DOMAIN_PROBLEMS.values()]
+    return {kind.code: kind for kind in kinds}
+
+
+def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Response[ProblemBody]:
+    """Render ``problem`` as an ``application/problem+json`` response."""
+    headers = {**problem.headers, REQUEST_ID_HEADER: request_id_of(request)}
+    if problem.kind.status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    body = ProblemBody(
+        type=f"/problems/{problem.kind.code}",
+        title=problem.kind.title,
+        status=problem.kind.status,
+        detail=problem.detail,
+        code=problem.kind.code,
+        request_id=request_id_of(request),
+        errors=problem.errors,
+    )
+    return Response(content=body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+_UNPARSABLE = ("malformed", "truncated", "invalid json")
+
+
+def _field_error(raw: object) -> FieldError:
+    if not isinstance(raw, dict):
+        return FieldError(field="", message=str(raw))
+    message, path = split_message(str(raw.get("message", "invalid value")))
+    return FieldError(field=path or str(raw.get("key") or ""), message=message)
+
+
+def _body_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+    # Litestar keeps the body it read in the scope; re-check it field by field to report them all.
+    body = ScopeState.from_scope(request.scope).body
+    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if parameter is None or not isinstance(body, bytes):
+        return []
+    return [FieldError(field, message) for field, message in body_field_errors(parameter.annotation, body)]
+
+
+def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Problem:
+    errors = [_field_error(item) for item in exc.extra] if isinstance(exc.extra, list) else []
+    if any(marker in error.message.lower() for error in errors for marker in _UNPARSABLE):
+        return Problem(MALFORMED_BODY, "The request body could not be parsed as JSON.")
+    if any(isinstance(item, dict) and item.get("source") == "body" for item in exc.extra or []):
+        errors = _body_errors(request) or errors
+    if not errors:
+        errors = [FieldError(field="", message=exc.detail)]
+    return Problem(VALIDATION_FAILED, "Some input is missing or invalid; see `errors`.", errors=errors)
+
+
+def handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[ProblemBody]:
+    return problem_response(request, exc)
+
+
+def handle_domain_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemBody]:
+    mapped = DOMAIN_PROBLEMS[type(exc)]
+    errors = [FieldError(field=mapped.field, message=mapped.detail)] if mapped.field else None
+    return problem_response(request, Problem(mapped.kind, mapped.detail, errors=errors))
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ProblemBody]:
+    if isinstance(exc, ValidationException):
+        return problem_response(request, _from_validation(request, exc))
+    if exc.status_code == 400 and any(marker in str(exc.detail).lower() for marker in _UNPARSABLE):
+        return problem_response(
+            request, Problem(MALFORMED_BODY, "The request body could not be parsed as JSON.")
+        )
+    kind = HTTP_PROBLEMS.get(exc.status_code) or ProblemKind(exc.status_code, "http_error", "HTTP error")
+    if exc.status_code >= 500:
+        log.error("request %s failed: %r", request_id_of(request), exc)
+        return problem_response(request, Problem(kind))
+    detail = exc.detail if exc.detail and exc.detail != kind.title else None
+    return problem_response(request, Problem(kind, detail, headers=exc.headers))
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemBody]:
+    # The trace goes to the log, keyed by request id; the client gets the id and nothing internal.
+    log.exception("unhandled error in request %s", request_id_of(request), exc_info=exc)
+    detail = "Something went wrong on our side; quote the request_id when reporting it."
+    return problem_response(request, Problem(INTERNAL_ERROR, detail))
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    Problem: handle_problem,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+    **dict.fromkeys(DOMAIN_PROBLEMS, handle_domain_error),
+}

@@ -1,0 +1,126 @@
+"""The gateway's settings: one object per process, read once from ``FLOCK_*`` environment variables.
+
+Nothing else in the gateway reads ``os.environ``. A missing or malformed setting stops the process with
+a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from functools import cache
+from typing import Annotated, TypeVar
+
+import msgspec
+
+_RATE_LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+_PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+class SettingsError(Exception):
+    """A required setting is missing or malformed."""
+
+
+class RateLimit(msgspec.Struct, frozen=True):
+    """At most ``requests`` per ``period_seconds`` from one client address."""
+
+    requests: int
+    period_seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Parse ``"10/minute"`` style limits."""
+        match = _RATE_LIMIT.match(text)
+        if not match or int(match.group(1)) < 1:
+            raise ValueError(f"expected '<count>/<second|minute|hour|day>', got {text!r}")
+        return cls(int(match.group(1)), _PERIOD_SECONDS[match.group(2)])
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """What the migration tool needs: only the database address."""
+
+    db_url: Annotated[str, msgspec.Meta(min_length=1)]
+    db_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+
+
+class GatewaySettings(DatabaseSettings, frozen=True):
+    """Everything the gateway process reads from its environment."""
+
+    jwt_secret: Annotated[str, msgspec.Meta(min_length=32)] = ""
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
+    # Addresses whose X-Forwarded-For header is trusted for the client address (rate limits).
+    forwarded_allow_ips: str = "127.0.0.1"
+    access_token_ttl: Annotated[int, msgspec.Meta(ge=10)] = 900
+    refresh_token_ttl: Annotated[int, msgspec.Meta(ge=60)] = 30 * 86400
+    auth_rate_limit: str = "10/minute"
+    argon2_time_cost: Annotated[int, msgspec.Meta(ge=1)] = 3
+    argon2_memory_cost: Annotated[int, msgspec.Meta(ge=8)] = 65536
+    argon2_parallelism: Annotated[int, msgspec.Meta(ge=1)] = 4
+    log_level: str = "info"
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        return RateLimit.parse(self.auth_rate_limit)
+
+
+# The environment variable that carries each field is FLOCK_GATEWAY_<FIELD>, except these, which are
+# shared names across processes or documented as such.
+_ENV_NAMES = {
+    "jwt_secret": "FLOCK_JWT_SECRET",
+    "access_token_ttl": "FLOCK_ACCESS_TOKEN_TTL",
+    "refresh_token_ttl": "FLOCK_REFRESH_TOKEN_TTL",
+    "auth_rate_limit": "FLOCK_AUTH_RATE_LIMIT",
+    "argon2_time_cost": "FLOCK_ARGON2_TIME_COST",
+    "argon2_memory_cost": "FLOCK_ARGON2_MEMORY_COST",
+    "argon2_parallelism": "FLOCK_ARGON2_PARALLELISM",
+    "log_level": "FLOCK_LOG_LEVEL",
+}
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    return _ENV_NAMES.get(field, f"FLOCK_GATEWAY_{field.upper()}")
+
+
+_S = TypeVar("_S", bound=msgspec.Struct)
+
+
+def _load(kind: type[_S], environ: Mapping[str, str]) -> _S:
+    raw = {field: environ[env_name(field)] for field in kind.__struct_fields__ if env_name(field) in environ}
+    try:
+        return msgspec.convert(raw, kind, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(_explain(str(error))) from None
+
+
+def _explain(message: str) -> str:
+    # msgspec names fields ("- at `$.port`", "missing required field `db_url`"); name the variable.
+    missing = re.search(r"missing required field `(\w+)`", message)
+    if missing:
+        return f"missing required setting {env_name(missing.group(1))}"
+    return re.sub(r"`\$\.(\w+)`", lambda match: env_name(match.group(1)), message)
+
+
+def load_database_settings(environ: Mapping[str, str] | None = None) -> DatabaseSettings:
+    """Settings for tools that only touch the database (migrations)."""
+    return _load(DatabaseSettings, os.environ if environ is None else environ)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> GatewaySettings:
+    """Read and validate the gateway's settings."""
+    settings = _load(GatewaySettings, os.environ if environ is None else environ)
+    if not settings.jwt_secret:
+        raise SettingsError(f"missing required setting {env_name('jwt_secret')} (32+ characters)")
+    try:
+        settings.rate_limit  # noqa: B018 - validate now, not on the first login
+    except ValueError as error:
+        raise SettingsError(f"{env_name('auth_rate_limit')}: {error}") from None
+    return settings
+
+
+@cache
+def settings_from_environment() -> GatewaySettings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,59 @@
+"""REST endpoints for profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get, patch
+from litestar.di import Provide
+from msgspec import UNSET
+
+from gateway.auth.dependencies import SECURITY, provide_principal, provide_sessions
+from gateway.auth.service import Principal, Sessions
+from gateway.users.dependencies import provide_accounts
+from gateway.users.schemas import OwnProfile, PublicProfile, UserUpdate
+from gateway.users.service import AccountChanges, Accounts
+from gateway.users.views import own_profile, public_profile
+
+
+def _given(value: Any) -> Any:
+    return None if value is UNSET else value
+
+
+def _changes(data: UserUpdate) -> AccountChanges:
+    given = _given
+    return AccountChanges(
+        display_name=given(data.display_name),
+        bio=given(data.bio),
+        is_private=given(data.is_private),
+        email=given(data.email),
+        password=given(data.password),
+        current_password=given(data.current_password),
+    )
+
+
+class UsersController(Controller):
+    path = "/users"
+    tags = ["users"]
+    dependencies = {
+        "accounts": Provide(provide_accounts, sync_to_thread=False),
+        "sessions": Provide(provide_sessions, sync_to_thread=False),
+        "principal": Provide(provide_principal),
+    }
+
+    @get("/me", security=SECURITY, summary="My account")
+    async def me(self, principal: Principal) -> OwnProfile:
+        return own_profile(principal.account)
+
+    @patch("/me", security=SECURITY, summary="Change my profile, e-mail, privacy or password")
+    async def update_me(
+        self, data: UserUpdate, principal: Principal, accounts: Accounts, sessions: Sessions
+    ) -> OwnProfile:
+        outcome = await accounts.update(principal.account.id, _changes(data))
+        if outcome.password_changed:
+            await sessions.revoke_others(principal.account.id, keep=principal.session_id)
+        return own_profile(outcome.account)
+
+    @get("/{username:str}", summary="A user's public profile")
+    async def profile(self, username: str, accounts: Accounts) -> PublicProfile:
+        return public_profile(await accounts.by_username(username))

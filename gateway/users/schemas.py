@@ -1,0 +1,71 @@
+"""HTTP schemas for accounts and profiles."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+Username = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9_]{3,30}$",
+        description="3–30 letters, digits or underscores; stored lower-case, unique case-insensitively.",
+        examples=["ada_lovelace"],
+    ),
+]
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="A valid e-mail address; unique case-insensitively.",
+        examples=["ada@example.org"],
+    ),
+]
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128, examples=["correct horse battery"])]
+DisplayName = Annotated[str, msgspec.Meta(max_length=50, description="Shown instead of the username.")]
+Bio = Annotated[str, msgspec.Meta(max_length=300)]
+
+
+class UserCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A new account."""
+
+    username: Username
+    email: Email
+    password: Password
+    display_name: DisplayName = ""
+
+
+class UserUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Changes to one's own account; absent fields stay as they are. Changing ``email`` or
+    ``password`` needs ``current_password``; a new password ends every other session."""
+
+    display_name: DisplayName | UnsetType = UNSET
+    bio: Bio | UnsetType = UNSET
+    is_private: bool | UnsetType = UNSET
+    email: Email | UnsetType = UNSET
+    password: Password | UnsetType = UNSET
+    current_password: Annotated[str, msgspec.Meta(max_length=128)] | UnsetType = UNSET
+
+
+class PublicProfile(msgspec.Struct, kw_only=True):
+    """What anyone may see of an account."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+    bio: str
+    is_private: bool
+    created_at: datetime.datetime
+
+
+class OwnProfile(PublicProfile, kw_only=True):
+    """One's own account: the public profile plus private details."""
+
+    email: str
+    role: str
+    updated_at: datetime.datetime

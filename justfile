@@ -1,0 +1,63 @@
+# Flock's developer recipes. Run them through uv so the tools come from the locked environment:
+#   uv run just <recipe>
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Quiet the platformdirs warning pgserver triggers when XDG_RUNTIME_DIR is unset (containers, CI).
+export XDG_RUNTIME_DIR := env_var_or_default("XDG_RUNTIME_DIR", "/tmp")
+
+# List the recipes
+default:
+    @just --list
+
+# Run the whole system locally (embedded PostgreSQL; Ctrl-C stops it)
+[group('run')]
+up:
+    uv run python -m scripts.devstack up
+
+# Stop a running `just up` (from another terminal)
+[group('run')]
+down:
+    uv run python -m scripts.devstack down
+
+# Apply database migrations to the databases named by FLOCK_*_DB_URL
+[group('run')]
+migrate:
+    uv run python -m gateway migrate
+
+# Run the tests (starts its own PostgreSQL and services; pass pytest arguments after `--`)
+[group('check')]
+test *args:
+    uv run pytest {{args}}
+
+# Lint and type-check
+[group('check')]
+lint:
+    uv run ruff check .
+    uv run ruff format --check .
+    uv run mypy
+
+# Check that generated files (OpenAPI spec) match the code
+[group('check')]
+drift:
+    uv run python -m scripts.openapi --check
+
+# Everything CI runs
+[group('check')]
+ci: lint drift test
+
+# Format the code
+[group('dev')]
+fmt:
+    uv run ruff format .
+    uv run ruff check --fix .
+
+# Export the OpenAPI document to openapi/openapi.yaml
+[group('dev')]
+openapi:
+    uv run python -m scripts.openapi
+
+# Make a new migration from table changes: just migration gateway "what changed"
+[group('dev')]
+migration app desc:
+    FLOCK_GATEWAY_DB_URL="${FLOCK_GATEWAY_DB_URL:-postgresql://unused/unused}" PICCOLO_CONF={{app}}.piccolo_conf uv run piccolo migrations new {{app}} --auto --desc "{{desc}}"
