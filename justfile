@@ -6,6 +6,9 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # Quiet the platformdirs warning pgserver triggers when XDG_RUNTIME_DIR is unset (containers, CI).
 export XDG_RUNTIME_DIR := env_var_or_default("XDG_RUNTIME_DIR", "/tmp")
 
+plantuml_version := "1.2026.8"
+plantuml_jar := ".flock/cache/jars/plantuml-" + plantuml_version + ".jar"
+
 # List the recipes
 default:
     @just --list
@@ -25,9 +28,9 @@ down:
 migrate:
     uv run python -m gateway migrate
 
-# Run the tests (starts its own PostgreSQL and services; pass pytest arguments after `--`)
+# Run the tests (starts its own PostgreSQL and services; pytest arguments pass through)
 [group('check')]
-test *args:
+test *args: tools
     uv run pytest {{args}}
 
 # Lint and type-check
@@ -61,3 +64,19 @@ openapi:
 [group('dev')]
 migration app desc:
     FLOCK_GATEWAY_DB_URL="${FLOCK_GATEWAY_DB_URL:-postgresql://unused/unused}" PICCOLO_CONF={{app}}.piccolo_conf uv run piccolo migrations new {{app}} --auto --desc "{{desc}}"
+
+# Fetch the non-Python tools the checks use, once, into .flock/cache (PlantUML from Maven Central)
+[group('dev')]
+tools:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -f "{{ plantuml_jar }}" ]; then
+        mvn -q dependency:copy -Dartifact=net.sourceforge.plantuml:plantuml:{{ plantuml_version }} \
+            -DoutputDirectory=.flock/cache/jars
+    fi
+
+# Render architecture.puml (C4 context + container) to SVG in .flock/diagrams/
+[group('docs')]
+diagram: tools
+    java -Djava.awt.headless=true -jar "{{ plantuml_jar }}" -tsvg -failfast2 architecture.puml -o "$PWD/.flock/diagrams"
+    @ls .flock/diagrams/*.svg

@@ -120,6 +120,7 @@ def spawn(
             if echo:
                 echo.write(f"{process.name:>8} | {line}")
                 echo.flush()
+        output.close()
         if log:
             log.close()
 

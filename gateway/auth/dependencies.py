@@ -10,7 +10,9 @@ from litestar.datastructures import State
 from gateway.auth.service import NotAuthenticated, Principal, Sessions
 
 BEARER_SCHEME = "BearerToken"
-SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]  # for routes that require a token, in the OpenAPI document
+SECURITY: list[dict[str, list[str]]] = [
+    {BEARER_SCHEME: []}
+]  # for routes that require a token, in the OpenAPI document
 
 
 def provide_sessions(state: State) -> Sessions:

@@ -1,0 +1,140 @@
+"""Servers for the whole test session, started once: a real PostgreSQL and a real gateway process.
+
+PostgreSQL is the embedded one (pgserver) in a temporary folder, unless ``FLOCK_TEST_PG_URL`` names a
+server to use instead (its user must be allowed to create databases). Each service gets a fresh
+database with the migrations applied, exactly as ``just up`` does, through the same functions.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from scripts import devstack
+
+# Cheap argon2 parameters: the tests exercise hashing, not its cost.
+FAST_ARGON2 = {
+    "FLOCK_ARGON2_TIME_COST": "1",
+    "FLOCK_ARGON2_MEMORY_COST": "1024",
+    "FLOCK_ARGON2_PARALLELISM": "1",
+}
+JWT_SECRET = secrets.token_urlsafe(48)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Postgres:
+    """A PostgreSQL server the tests may create databases on."""
+
+    def __init__(self, server: Any | None, admin_url: str | None) -> None:
+        self._server = server
+        self._admin_url = admin_url
+
+    def create_database(self, prefix: str) -> str:
+        """A new empty database; returns its URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        if self._server is not None:
+            return devstack.ensure_database(self._server, name)
+        assert self._admin_url is not None
+        import asyncio
+
+        async def create() -> None:
+            connection = await asyncpg.connect(self._admin_url)
+            try:
+                await connection.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await connection.close()
+
+        asyncio.run(create())
+        base, _, _ = self._admin_url.rpartition("/")
+        return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    admin_url = os.environ.get("FLOCK_TEST_PG_URL")
+    if admin_url:
+        yield Postgres(None, admin_url)
+        return
+    # Not under pytest's tmp folder: that one is private to root, and pgserver runs PostgreSQL as
+    # another user when started as root.
+    data_dir = Path(tempfile.mkdtemp(prefix="flock-test-pg-"))
+    server = devstack.start_embedded_postgres(data_dir)
+    yield Postgres(server, None)
+    server.cleanup()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+class RunningProcess:
+    """A service process started for the tests, with the environment it was given."""
+
+    def __init__(self, process: devstack.Process, child: subprocess.Popen[str], log: Path) -> None:
+        self.process = process
+        self.child = child
+        self.log = log
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.process.env
+
+    def stop(self) -> None:
+        devstack.stop([(self.process, self.child)])
+
+
+def start_process(process: devstack.Process, log_dir: Path) -> RunningProcess:
+    """Run ``process``'s one-off steps, start it and wait until it is ready, as ``just up`` does."""
+    for step in process.before:
+        devstack.run_step(step, process.env)
+    log = log_dir / f"{process.name}.log"
+    child = devstack.spawn(process, log)
+    try:
+        devstack.wait_ready(process, child)
+    except RuntimeError:
+        devstack.stop([(process, child)])
+        raise RuntimeError(f"{process.name} did not start; its log:\n{log.read_text()}") from None
+    return RunningProcess(process, child, log)
+
+
+def gateway_environment(postgres: Postgres, **overrides: str) -> dict[str, str]:
+    """The environment ``just up`` would give the gateway, on a fresh database and a free port."""
+    return {
+        "FLOCK_GATEWAY_HOST": "127.0.0.1",
+        "FLOCK_GATEWAY_PORT": str(free_port()),
+        "FLOCK_GATEWAY_DB_URL": postgres.create_database("gateway"),
+        "FLOCK_JWT_SECRET": JWT_SECRET,
+        "FLOCK_LOG_LEVEL": "warning",
+        **FAST_ARGON2,
+        **overrides,
+    }
+
+
+def gateway_process(env: dict[str, str]) -> devstack.Process:
+    return next(process for process in devstack.processes(env) if process.name == "gateway")
+
+
+@pytest.fixture(scope="session")
+def gateway(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProcess]:
+    """The gateway, as a real process on a real database."""
+    running = start_process(gateway_process(gateway_environment(postgres)), tmp_path_factory.mktemp("logs"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway_url(gateway: RunningProcess) -> str:
+    return f"http://{gateway.env['FLOCK_GATEWAY_HOST']}:{gateway.env['FLOCK_GATEWAY_PORT']}"
