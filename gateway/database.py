@@ -12,9 +12,17 @@ from gateway.users.tables import User
 TABLES: list[type[Table]] = [User, AuthSession, RefreshToken, RateLimitBucket]
 
 
+class Engine(PostgresEngine):
+    """Piccolo's PostgreSQL engine without the blocking connection it opens when constructed (to
+    warn about old servers): building the app, or exporting its OpenAPI document, needs no database."""
+
+    async def check_version(self) -> None:
+        return None
+
+
 def make_engine(db_url: str) -> PostgresEngine:
     """A Piccolo engine for ``db_url`` (any libpq URL, including unix-socket ones)."""
-    return PostgresEngine(config={"dsn": db_url}, log_queries=False)
+    return Engine(config={"dsn": db_url}, log_queries=False)
 
 
 def bind_tables(engine: PostgresEngine) -> None:

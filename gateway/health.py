@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Response, get
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from gateway.errors import HTTP_PROBLEMS, Problem, problem_catalog
@@ -50,7 +51,7 @@ class ProblemsController(Controller):
         return [ProblemDescription(kind.code, kind.status, kind.title) for kind in problem_catalog().values()]
 
     @get("/{code:str}")
-    async def describe(self, code: str) -> ProblemDescription:
+    async def describe(self, code: FromPath[str]) -> ProblemDescription:
         kind = problem_catalog().get(code)
         if kind is None:
             raise Problem(HTTP_PROBLEMS[404], f"No problem type {code!r}.")

@@ -7,6 +7,7 @@ database with the migrations applied, exactly as ``just up`` does, through the s
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -51,7 +52,6 @@ class Postgres:
         if self._server is not None:
             return devstack.ensure_database(self._server, name)
         assert self._admin_url is not None
-        import asyncio
 
         async def create() -> None:
             connection = await asyncpg.connect(self._admin_url)
@@ -138,3 +138,16 @@ def gateway(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture(scope="session")
 def gateway_url(gateway: RunningProcess) -> str:
     return f"http://{gateway.env['FLOCK_GATEWAY_HOST']}:{gateway.env['FLOCK_GATEWAY_PORT']}"
+
+
+def sql(db_url: str, query: str, *args: object) -> list[dict[str, Any]]:
+    """Run one statement on a service's database: for asserting what the API cannot show."""
+
+    async def run() -> list[dict[str, Any]]:
+        connection = await asyncpg.connect(db_url)
+        try:
+            return [dict(row) for row in await connection.fetch(query, *args)]
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from gateway.auth.dependencies import provide_sessions
@@ -40,7 +41,9 @@ class AuthController(Controller):
         dependencies={"accounts": Provide(provide_accounts, sync_to_thread=False)},
         summary="Create an account",
     )
-    async def register(self, data: UserCreate, accounts: Accounts) -> Response[PublicProfile]:
+    async def register(
+        self, data: JSONBody[UserCreate], accounts: NamedDependency[Accounts]
+    ) -> Response[PublicProfile]:
         account = await accounts.register(
             username=data.username, email=data.email, password=data.password, display_name=data.display_name
         )
@@ -51,13 +54,13 @@ class AuthController(Controller):
         )
 
     @post("/login", status_code=HTTP_200_OK, opt=_LIMITED, summary="Log in with username or e-mail")
-    async def login(self, data: LoginRequest, sessions: Sessions) -> TokenPair:
+    async def login(self, data: JSONBody[LoginRequest], sessions: NamedDependency[Sessions]) -> TokenPair:
         return _token_pair(await sessions.login(data.username, data.password))
 
     @post("/refresh", status_code=HTTP_200_OK, summary="Exchange a refresh token for a new pair")
-    async def refresh(self, data: RefreshRequest, sessions: Sessions) -> TokenPair:
+    async def refresh(self, data: JSONBody[RefreshRequest], sessions: NamedDependency[Sessions]) -> TokenPair:
         return _token_pair(await sessions.refresh(data.refresh_token))
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="Revoke the session of a refresh token")
-    async def logout(self, data: RefreshRequest, sessions: Sessions) -> None:
+    async def logout(self, data: JSONBody[RefreshRequest], sessions: NamedDependency[Sessions]) -> None:
         await sessions.logout(data.refresh_token)

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from gateway.auth.service import NotAuthenticated, Principal, Sessions
 
@@ -19,7 +20,9 @@ def provide_sessions(state: State) -> Sessions:
     return state.sessions  # type: ignore[no-any-return]
 
 
-async def provide_principal(request: Request[Any, Any, Any], sessions: Sessions) -> Principal:
+async def provide_principal(
+    request: Request[Any, Any, Any], sessions: NamedDependency[Sessions]
+) -> Principal:
     """The authenticated caller; 401 when the bearer token is missing or no longer valid."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

@@ -6,13 +6,29 @@ from typing import Annotated, Literal
 
 import msgspec
 
-RefreshTokenText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+from gateway.users.schemas import NO_CONTROL_CHARACTERS
+
+RefreshTokenText = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_\-]+$", description="A refresh token as issued."
+    ),
+]
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Credentials: ``username`` takes the username or the e-mail address."""
 
-    username: Annotated[str, msgspec.Meta(min_length=1, max_length=254, examples=["ada_lovelace"])]
+    username: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1,
+            max_length=254,
+            pattern=NO_CONTROL_CHARACTERS,
+            description="A username or an e-mail address.",
+            examples=["ada_lovelace"],
+        ),
+    ]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 

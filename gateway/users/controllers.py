@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, patch
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
 from gateway.auth.dependencies import SECURITY, provide_principal, provide_sessions
@@ -20,7 +21,7 @@ def _given(value: Any) -> Any:
     return None if value is UNSET else value
 
 
-def _changes(data: UserUpdate) -> AccountChanges:
+def _changes(data: JSONBody[UserUpdate]) -> AccountChanges:
     given = _given
     return AccountChanges(
         display_name=given(data.display_name),
@@ -42,12 +43,16 @@ class UsersController(Controller):
     }
 
     @get("/me", security=SECURITY, summary="My account")
-    async def me(self, principal: Principal) -> OwnProfile:
+    async def me(self, principal: NamedDependency[Principal]) -> OwnProfile:
         return own_profile(principal.account)
 
     @patch("/me", security=SECURITY, summary="Change my profile, e-mail, privacy or password")
     async def update_me(
-        self, data: UserUpdate, principal: Principal, accounts: Accounts, sessions: Sessions
+        self,
+        data: JSONBody[UserUpdate],
+        principal: NamedDependency[Principal],
+        accounts: NamedDependency[Accounts],
+        sessions: NamedDependency[Sessions],
     ) -> OwnProfile:
         outcome = await accounts.update(principal.account.id, _changes(data))
         if outcome.password_changed:
@@ -55,5 +60,5 @@ class UsersController(Controller):
         return own_profile(outcome.account)
 
     @get("/{username:str}", summary="A user's public profile")
-    async def profile(self, username: str, accounts: Accounts) -> PublicProfile:
+    async def profile(self, username: FromPath[str], accounts: NamedDependency[Accounts]) -> PublicProfile:
         return public_profile(await accounts.by_username(username))

@@ -27,8 +27,24 @@ Email = Annotated[
     ),
 ]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128, examples=["correct horse battery"])]
-DisplayName = Annotated[str, msgspec.Meta(max_length=50, description="Shown instead of the username.")]
-Bio = Annotated[str, msgspec.Meta(max_length=300)]
+# PostgreSQL text cannot hold NUL, and control characters in names only ever deceive.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+DisplayName = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=50,
+        pattern=NO_CONTROL_CHARACTERS,
+        description="Up to 50 characters, no control characters; shown instead of the username.",
+    ),
+]
+Bio = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=300,
+        pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$",
+        description="Up to 300 characters; line breaks and tabs allowed, other control characters not.",
+    ),
+]
 
 
 class UserCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -1,0 +1,40 @@
+"""Login and registration are rate-limited per client address (10 a minute by default)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.factories import api_client, registration
+
+
+def test_the_eleventh_attempt_in_a_minute_is_refused_with_retry_after(api: httpx.Client) -> None:
+    attempts = [
+        api.post("/auth/login", json={"username": "nobody", "password": "guess guess"}) for _ in range(10)
+    ]
+    assert {response.status_code for response in attempts} == {401}
+
+    refused = api.post("/auth/login", json={"username": "nobody", "password": "guess guess"})
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.headers["ratelimit-limit"] == "10"
+    assert refused.headers["ratelimit-remaining"] == "0"
+    assert refused.headers["ratelimit-reset"] == refused.headers["retry-after"]
+
+
+def test_register_and_login_share_one_budget(api: httpx.Client) -> None:
+    for _ in range(5):
+        api.post("/auth/register", json={"username": "x"})
+    for _ in range(5):
+        api.post("/auth/login", json={"username": "nobody", "password": "guess guess"})
+    assert api.post("/auth/register", json=registration()).status_code == 429
+
+
+def test_other_addresses_and_other_endpoints_are_not_affected(api: httpx.Client, gateway_url: str) -> None:
+    for _ in range(11):
+        api.post("/auth/login", json={"username": "nobody", "password": "guess guess"})
+    assert api.post("/auth/login", json={"username": "nobody", "password": "guess guess"}).status_code == 429
+    assert api.get("/users/nobody").status_code == 404  # not a rate-limited route
+    with api_client(gateway_url) as elsewhere:
+        assert elsewhere.post("/auth/login", json={"username": "nobody", "password": "x"}).status_code == 401
