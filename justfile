@@ -3,8 +3,6 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# Quiet the platformdirs warning pgserver triggers when XDG_RUNTIME_DIR is unset (containers, CI).
-export XDG_RUNTIME_DIR := env_var_or_default("XDG_RUNTIME_DIR", "/tmp")
 
 plantuml_version := "1.2026.8"
 plantuml_jar := ".flock/cache/jars/plantuml-" + plantuml_version + ".jar"

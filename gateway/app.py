@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 
 from gateway import __version__
@@ -16,7 +17,7 @@ from gateway.auth.service import Sessions
 from gateway.auth.tokens import AccessTokens
 from gateway.database import bind_tables, make_engine
 from gateway.docs import docs_assets_router, openapi_config
-from gateway.errors import EXCEPTION_HANDLERS
+from gateway.errors import EXCEPTION_HANDLERS, refuse_non_json_body
 from gateway.health import HealthController, ProblemsController
 from gateway.ratelimit import RateLimiter
 from gateway.request_id import request_id_middleware
@@ -43,6 +44,10 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     )
     rate_limiter = RateLimiter(settings.rate_limit)
 
+    async def before_request(request: Request[Any, Any, Any]) -> None:
+        refuse_non_json_body(request)
+        await rate_limiter.before_request(request)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
@@ -65,11 +70,12 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                 "sessions": Sessions(
                     passwords,
                     AccessTokens(settings.jwt_secret, settings.access_token_ttl),
-                    settings.refresh_token_ttl,
+                    refresh_ttl_seconds=settings.refresh_token_ttl,
+                    session_max_age_seconds=settings.session_max_age,
                 ),
             }
         ),
-        before_request=rate_limiter.before_request,
+        before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware],
         openapi_config=openapi_config(__version__),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -21,7 +22,7 @@ from gateway.auth import service as auth
 from gateway.request_id import HEADER as REQUEST_ID_HEADER
 from gateway.request_id import request_id_of
 from gateway.users import service as users
-from gateway.validation import body_field_errors, split_message
+from gateway.validation import body_field_errors, is_json_media_type, split_message
 
 log = logging.getLogger("flock.gateway")
 
@@ -197,6 +198,15 @@ def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) 
     return Problem(VALIDATION_FAILED, "Some input is missing or invalid; see `errors`.", errors=errors)
 
 
+def refuse_non_json_body(request: Request[Any, Any, Any]) -> None:
+    """415 for a body declared as anything but JSON on a route that reads one. A request with no
+    Content-Type is read as JSON, which is what every client means by it."""
+    content_type = request.headers.get("content-type")
+    takes_body = "data" in request.route_handler.parsed_fn_signature.parameters
+    if takes_body and content_type and not is_json_media_type(content_type):
+        raise Problem(HTTP_PROBLEMS[415], "Send the body as JSON with `Content-Type: application/json`.")
+
+
 def handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[ProblemBody]:
     return problem_response(request, exc)
 
@@ -218,8 +228,15 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if exc.status_code >= 500:
         log.error("request %s failed: %r", request_id_of(request), exc)
         return problem_response(request, Problem(kind))
-    detail = exc.detail if exc.detail and exc.detail != kind.title else None
+    detail = exc.detail if exc.detail and exc.detail.lower() != kind.title.lower() else None
     return problem_response(request, Problem(kind, detail, headers=exc.headers))
+
+
+def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemBody]:
+    # Nothing was written (the statement never ran or its transaction rolled back): safe to retry.
+    log.warning("database unavailable in request %s: %r", request_id_of(request), exc)
+    detail = "A database is unavailable; nothing was changed. Retry shortly."
+    return problem_response(request, Problem(HTTP_PROBLEMS[503], detail, headers={"Retry-After": "5"}))
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemBody]:
@@ -232,6 +249,12 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Problem: handle_problem,
     HTTPException: handle_http_exception,
+    # The pool cannot reach PostgreSQL (refused, reset, restarting, out of connections).
+    OSError: handle_database_unavailable,
+    asyncpg.PostgresConnectionError: handle_database_unavailable,
+    asyncpg.CannotConnectNowError: handle_database_unavailable,
+    asyncpg.TooManyConnectionsError: handle_database_unavailable,
+    asyncpg.InterfaceError: handle_database_unavailable,
     Exception: handle_unexpected,
     **dict.fromkeys(DOMAIN_PROBLEMS, handle_domain_error),
 }

@@ -54,6 +54,8 @@ class GatewaySettings(DatabaseSettings, frozen=True):
     forwarded_allow_ips: str = "127.0.0.1"
     access_token_ttl: Annotated[int, msgspec.Meta(ge=10)] = 900
     refresh_token_ttl: Annotated[int, msgspec.Meta(ge=60)] = 30 * 86400
+    # However often it is refreshed, a session ends this long after its login.
+    session_max_age: Annotated[int, msgspec.Meta(ge=60)] = 90 * 86400
     auth_rate_limit: str = "10/minute"
     argon2_time_cost: Annotated[int, msgspec.Meta(ge=1)] = 3
     argon2_memory_cost: Annotated[int, msgspec.Meta(ge=8)] = 65536
@@ -71,6 +73,7 @@ _ENV_NAMES = {
     "jwt_secret": "FLOCK_JWT_SECRET",
     "access_token_ttl": "FLOCK_ACCESS_TOKEN_TTL",
     "refresh_token_ttl": "FLOCK_REFRESH_TOKEN_TTL",
+    "session_max_age": "FLOCK_SESSION_MAX_AGE",
     "auth_rate_limit": "FLOCK_AUTH_RATE_LIMIT",
     "argon2_time_cost": "FLOCK_ARGON2_TIME_COST",
     "argon2_memory_cost": "FLOCK_ARGON2_MEMORY_COST",

@@ -63,3 +63,11 @@ def body_field_errors(kind: Any, body: bytes) -> list[tuple[str, str]]:
     if kind.__struct_config__.forbid_unknown_fields:
         errors += [(name, "Unknown field") for name in raw if name not in fields]
     return errors
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or any ``application/*+json``, parameters ignored."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )

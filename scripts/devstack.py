@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -65,7 +66,10 @@ def processes(env: Mapping[str, str]) -> list[Process]:
 def start_embedded_postgres(data_dir: Path) -> Any:
     """Start (or reuse) the embedded PostgreSQL whose data lives in ``data_dir``; it stops when this
     process exits."""
-    import pgserver
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR (containers, CI) platformdirs warns, then falls back to /tmp: fine.
+        warnings.simplefilter("ignore")
+        import pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
@@ -192,15 +196,18 @@ def up(data_dir: Path) -> int:
         return 1
     pid_file.write_text(str(os.getpid()))
     (data_dir / "logs").mkdir(exist_ok=True)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    # A plain flag: a threading.Event set from a signal handler can deadlock with the main thread's
+    # own wait() on it, since both take the same non-reentrant lock.
+    stop_signal: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _: stop_signal.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, _: stop_signal.append(signum))
     children: list[tuple[Process, subprocess.Popen[str]]] = []
+    server = None
     try:
-        env, _server = runner_environment(data_dir)
+        env, server = runner_environment(data_dir)
         for process in processes(env):
             for step in process.before:
-                print(f"{process.name:>8} | $ {' '.join(step[1:])}", flush=True)
+                print(f"{process.name:>8} | $ python {' '.join(step[1:])}", flush=True)
                 run_step(step, process.env)
             child = spawn(process, data_dir / "logs" / f"{process.name}.log", echo=sys.stdout)
             children.append((process, child))
@@ -210,7 +217,8 @@ def up(data_dir: Path) -> int:
             for label, url in process.urls.items():
                 print(f"  {label:<6} {url}")
         print(f"  Data   {data_dir}\nCtrl-C or `just down` stops it.\n", flush=True)
-        while not stopping.wait(0.5):
+        while not stop_signal:
+            time.sleep(0.2)
             for process, child in children:
                 if child.poll() is not None:
                     print(f"{process.name} exited with {child.returncode}; stopping everything.")
@@ -221,6 +229,8 @@ def up(data_dir: Path) -> int:
         return 1
     finally:
         stop(children)
+        if server is not None:
+            server.cleanup()  # stop PostgreSQL now, not at interpreter exit, so `down` can wait for it
         pid_file.unlink(missing_ok=True)
         print("Flock stopped.", flush=True)
 
@@ -232,7 +242,8 @@ def down(data_dir: Path) -> int:
         return 0
     os.kill(pid, signal.SIGTERM)
     for _ in range(300):
-        if not _alive(pid):
+        # The runner removes its pid file once everything, PostgreSQL included, has stopped.
+        if not pid_file.exists() or not _alive(pid):
             print("Flock stopped.")
             return 0
         time.sleep(0.1)

@@ -17,7 +17,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import pytest
@@ -110,7 +110,11 @@ def start_process(process: devstack.Process, log_dir: Path) -> RunningProcess:
     return RunningProcess(process, child, log)
 
 
-def gateway_environment(postgres: Postgres, **overrides: str) -> dict[str, str]:
+class Databases(Protocol):
+    def create_database(self, prefix: str) -> str: ...
+
+
+def gateway_environment(postgres: Databases, **overrides: str) -> dict[str, str]:
     """The environment ``just up`` would give the gateway, on a fresh database and a free port."""
     return {
         "FLOCK_GATEWAY_HOST": "127.0.0.1",

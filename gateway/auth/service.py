@@ -67,10 +67,18 @@ _AUTHENTICATE = (
 class Sessions:
     """Login sessions and their tokens."""
 
-    def __init__(self, passwords: Passwords, access_tokens: AccessTokens, refresh_ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        passwords: Passwords,
+        access_tokens: AccessTokens,
+        *,
+        refresh_ttl_seconds: int,
+        session_max_age_seconds: int,
+    ) -> None:
         self._passwords = passwords
         self._access_tokens = access_tokens
         self._refresh_ttl = datetime.timedelta(seconds=refresh_ttl_seconds)
+        self._session_max_age = datetime.timedelta(seconds=session_max_age_seconds)
 
     async def login(self, login: str, password: str) -> IssuedTokens:
         """Check credentials (username or e-mail) and open a session."""
@@ -84,8 +92,10 @@ class Sessions:
             new_hash = await self._passwords.hash(password)
             await User.update({User.password_hash: new_hash}).where(User.id == row["id"])
         async with AuthSession._meta.db.transaction():
-            session = await AuthSession.insert(AuthSession(user_id=row["id"])).returning(AuthSession.id)
-            return await self._issue(row["id"], session[0]["id"])
+            session = await AuthSession.insert(AuthSession(user_id=row["id"])).returning(
+                AuthSession.id, AuthSession.created_at
+            )
+            return await self._issue(row["id"], session[0]["id"], session[0]["created_at"])
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
         """Rotate ``refresh_token``: it stops working and a new pair is returned."""
@@ -99,13 +109,15 @@ class Sessions:
             if rotated:
                 session_id, expires_at = rotated[0]["session_id"], rotated[0]["expires_at"]
                 session = (
-                    await AuthSession.select(AuthSession.user_id, AuthSession.revoked_at)
+                    await AuthSession.select(
+                        AuthSession.user_id, AuthSession.revoked_at, AuthSession.created_at
+                    )
                     .where(AuthSession.id == session_id)
                     .first()
                 )
                 if session is None or session["revoked_at"] is not None or expires_at <= _now():
                     raise InvalidRefreshToken()
-                return await self._issue(session["user_id"], session_id)
+                return await self._issue(session["user_id"], session_id, session["created_at"])
         replayed = (
             await RefreshToken.select(RefreshToken.session_id)
             .where(RefreshToken.token_hash == digest)
@@ -145,20 +157,26 @@ class Sessions:
             raise NotAuthenticated()
         return Principal(account=Account.from_row(rows[0]), session_id=claims.session_id)
 
-    async def _issue(self, user_id: uuid.UUID, session_id: uuid.UUID) -> IssuedTokens:
+    async def _issue(
+        self, user_id: uuid.UUID, session_id: uuid.UUID, session_started: datetime.datetime
+    ) -> IssuedTokens:
+        now = _now()
+        expires_at = min(now + self._refresh_ttl, session_started + self._session_max_age)
+        if expires_at <= now:
+            raise InvalidRefreshToken()  # the session has reached its maximum age: log in again
         refresh_token = new_refresh_token()
         await RefreshToken.insert(
             RefreshToken(
                 token_hash=refresh_token_digest(refresh_token),
                 session_id=session_id,
-                expires_at=_now() + self._refresh_ttl,
+                expires_at=expires_at,
             )
         )
         return IssuedTokens(
             access_token=self._access_tokens.issue(user_id, session_id),
             refresh_token=refresh_token,
             expires_in=self._access_tokens.ttl_seconds,
-            refresh_expires_in=int(self._refresh_ttl.total_seconds()),
+            refresh_expires_in=int((expires_at - now).total_seconds()),
         )
 
     async def _revoke(self, session_id: uuid.UUID, *, reason: str) -> None:

@@ -11,6 +11,7 @@ from msgspec import UNSET
 
 from gateway.auth.dependencies import SECURITY, provide_principal, provide_sessions
 from gateway.auth.service import Principal, Sessions
+from gateway.ratelimit import OPT_KEY
 from gateway.users.dependencies import provide_accounts
 from gateway.users.schemas import OwnProfile, PublicProfile, UserUpdate
 from gateway.users.service import AccountChanges, Accounts
@@ -46,7 +47,12 @@ class UsersController(Controller):
     async def me(self, principal: NamedDependency[Principal]) -> OwnProfile:
         return own_profile(principal.account)
 
-    @patch("/me", security=SECURITY, summary="Change my profile, e-mail, privacy or password")
+    @patch(
+        "/me",
+        security=SECURITY,
+        opt={OPT_KEY: "account"},
+        summary="Change my profile, e-mail, privacy or password",
+    )
     async def update_me(
         self,
         data: JSONBody[UserUpdate],

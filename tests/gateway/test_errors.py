@@ -102,3 +102,23 @@ def test_odd_profile_updates_never_cause_a_server_error(
     member = members.create()
     response = api.patch("/users/me", content=body, headers={**JSON, **member.auth})
     assert response.status_code < 500, response.text
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
+def test_a_body_that_is_not_json_is_415(api: httpx.Client, content_type: str) -> None:
+    body = '{"username": "someone", "password": "guess guess"}'
+    response = api.post("/auth/login", content=body, headers={"Content-Type": content_type})
+    assert_problem(response, 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "application/merge-patch+json", None]
+)
+def test_json_media_types_and_a_missing_one_are_read_as_json(
+    api: httpx.Client, content_type: str | None
+) -> None:
+    body = '{"username": "someone", "password": "guess guess"}'
+    headers = {"Content-Type": content_type} if content_type else {}
+    assert api.post("/auth/login", content=body, headers=headers).status_code == 401

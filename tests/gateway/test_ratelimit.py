@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.factories import api_client, registration
+from tests.factories import Members, api_client, registration
 
 
 def test_the_eleventh_attempt_in_a_minute_is_refused_with_retry_after(api: httpx.Client) -> None:
@@ -38,3 +38,17 @@ def test_other_addresses_and_other_endpoints_are_not_affected(api: httpx.Client,
     assert api.get("/users/nobody").status_code == 404  # not a rate-limited route
     with api_client(gateway_url) as elsewhere:
         assert elsewhere.post("/auth/login", json={"username": "nobody", "password": "x"}).status_code == 401
+
+
+def test_profile_changes_are_limited_too_so_passwords_cannot_be_guessed(
+    api: httpx.Client, members: Members
+) -> None:
+    member = members.create()
+    guesses = [
+        api.patch(
+            "/users/me", headers=member.auth, json={"email": "x@example.org", "current_password": f"guess{i}"}
+        )
+        for i in range(10)
+    ]
+    assert {g.json()["code"] for g in guesses} == {"current_password_incorrect"}
+    assert api.patch("/users/me", headers=member.auth, json={"bio": "hi"}).status_code == 429

@@ -184,3 +184,30 @@ def test_logout_is_idempotent_and_reveals_nothing_about_unknown_tokens(
     assert api.post("/auth/logout", json={"refresh_token": member.refresh_token}).status_code == 204
     assert api.post("/auth/logout", json={"refresh_token": member.refresh_token}).status_code == 204
     assert api.post("/auth/logout", json={"refresh_token": "never-issued"}).status_code == 204
+
+
+def test_a_session_ends_at_its_maximum_age_however_often_refreshed(
+    api: httpx.Client, members: Members, gateway: RunningProcess
+) -> None:
+    member = members.create()
+    sql(
+        gateway.env["FLOCK_GATEWAY_DB_URL"],
+        "UPDATE auth_sessions SET created_at = now() - interval '90 days' WHERE id = $1::uuid",
+        claims_of(member.access_token)["sid"],
+    )
+    response = api.post("/auth/refresh", json={"refresh_token": member.refresh_token})
+    assert_unauthenticated(response)
+    assert response.json()["code"] == "invalid_refresh_token"
+
+
+def test_refresh_tokens_never_outlive_their_session(
+    api: httpx.Client, members: Members, gateway: RunningProcess
+) -> None:
+    member = members.create()
+    sql(
+        gateway.env["FLOCK_GATEWAY_DB_URL"],
+        "UPDATE auth_sessions SET created_at = now() - interval '80 days' WHERE id = $1::uuid",
+        claims_of(member.access_token)["sid"],
+    )
+    pair = api.post("/auth/refresh", json={"refresh_token": member.refresh_token}).json()
+    assert 9 * 86400 < pair["refresh_expires_in"] <= 10 * 86400

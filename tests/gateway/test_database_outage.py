@@ -1,0 +1,65 @@
+"""When PostgreSQL goes away the gateway answers 503 with Retry-After, and recovers when it is back."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scripts import devstack
+from tests.conftest import gateway_environment, gateway_process, start_process
+from tests.factories import Members, api_client
+
+
+class OwnPostgres:
+    """An embedded PostgreSQL of this module's own, so it can be stopped without harming others."""
+
+    def __init__(self) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="flock-outage-pg-"))
+        self.server = devstack.start_embedded_postgres(self.data_dir)
+
+    def create_database(self, prefix: str) -> str:
+        return devstack.ensure_database(self.server, prefix)
+
+    def stop(self) -> None:
+        self.server.cleanup()
+
+    def start(self) -> None:
+        self.server = devstack.start_embedded_postgres(self.data_dir)
+
+
+@pytest.fixture(scope="module")
+def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OwnPostgres, str]]:
+    postgres = OwnPostgres()
+    env = gateway_environment(postgres)
+    running = start_process(gateway_process(env), tmp_path_factory.mktemp("outage"))
+    yield postgres, f"http://127.0.0.1:{env['FLOCK_GATEWAY_PORT']}"
+    running.stop()
+    postgres.stop()
+    shutil.rmtree(postgres.data_dir, ignore_errors=True)
+
+
+def test_a_database_outage_is_503_and_the_gateway_recovers(outage: tuple[OwnPostgres, str]) -> None:
+    postgres, url = outage
+    member = Members(url).create()
+    postgres.stop()
+    try:
+        with api_client(url) as api:
+            for response in (
+                api.get("/users/me", headers=member.auth),
+                api.post("/auth/login", json={"username": member.username, "password": member.password}),
+                api.get(f"/users/{member.username}"),
+            ):
+                assert response.status_code == 503, response.text
+                assert response.json()["code"] == "unavailable"
+                assert response.headers["retry-after"] == "5"
+            assert httpx.get(f"{url}/health/ready").status_code == 503
+            assert httpx.get(f"{url}/health/live").status_code == 200
+    finally:
+        postgres.start()
+    with api_client(url) as api:
+        assert api.get("/users/me", headers=member.auth).json()["username"] == member.username
