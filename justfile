@@ -6,6 +6,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 plantuml_version := "1.2026.8"
 plantuml_jar := ".flock/cache/jars/plantuml-" + plantuml_version + ".jar"
+buf_version := "1.75.0"
+buf := ".flock/cache/npm/node_modules/.bin/buf"
 
 # List the recipes
 default:
@@ -31,16 +33,18 @@ migrate:
 test *args: tools
     uv run pytest {{args}}
 
-# Lint and type-check
+# Lint and type-check the code, lint the .proto contracts
 [group('check')]
-lint:
+lint: tools
+    {{ buf }} lint
     uv run ruff check .
     uv run ruff format --check .
     uv run mypy
 
-# Check that generated files (OpenAPI spec) match the code
+# Check that generated files (gRPC code, OpenAPI spec) match their sources
 [group('check')]
 drift:
+    uv run python -m scripts.gen_protos --check
     uv run python -m scripts.openapi --check
 
 # Everything CI runs
@@ -53,6 +57,11 @@ fmt:
     uv run ruff format .
     uv run ruff check --fix .
 
+# Generate Python code and type stubs from the .proto files in idl/
+[group('dev')]
+gen:
+    uv run python -m scripts.gen_protos
+
 # Export the OpenAPI document to openapi/openapi.yaml
 [group('dev')]
 openapi:
@@ -63,7 +72,7 @@ openapi:
 migration app desc:
     FLOCK_GATEWAY_DB_URL="${FLOCK_GATEWAY_DB_URL:-postgresql://unused/unused}" PICCOLO_CONF={{app}}.piccolo_conf uv run piccolo migrations new {{app}} --auto --desc "{{desc}}"
 
-# Fetch the non-Python tools the checks use, once, into .flock/cache (PlantUML from Maven Central)
+# Fetch the non-Python tools the checks use, once, into .flock/cache (PlantUML, buf)
 [group('dev')]
 tools:
     #!/usr/bin/env bash
@@ -71,6 +80,9 @@ tools:
     if [ ! -f "{{ plantuml_jar }}" ]; then
         mvn -q dependency:copy -Dartifact=net.sourceforge.plantuml:plantuml:{{ plantuml_version }} \
             -DoutputDirectory=.flock/cache/jars
+    fi
+    if [ ! -x "{{ buf }}" ]; then
+        npm install --silent --no-audit --no-fund --prefix .flock/cache/npm "@bufbuild/buf@{{ buf_version }}"
     fi
 
 # Render architecture.puml (C4 context + container) to SVG in .flock/diagrams/

@@ -90,6 +90,11 @@ def env_name(field: str) -> str:
 _S = TypeVar("_S", bound=msgspec.Struct)
 
 
+def env_names() -> frozenset[str]:
+    """Every environment variable the gateway reads."""
+    return frozenset(env_name(field) for field in GatewaySettings.__struct_fields__)
+
+
 def _load(kind: type[_S], environ: Mapping[str, str]) -> _S:
     raw = {field: environ[env_name(field)] for field in kind.__struct_fields__ if env_name(field) in environ}
     try:

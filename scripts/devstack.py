@@ -132,18 +132,34 @@ def spawn(
     return child
 
 
+def is_ready(ready_url: str) -> bool:
+    """One readiness probe: ``http://…`` must answer 200; ``grpc://host:port`` must report SERVING
+    through the standard gRPC health service."""
+    if ready_url.startswith("grpc://"):
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        with grpc.insecure_channel(ready_url.removeprefix("grpc://")) as channel:
+            try:
+                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+            except grpc.RpcError:
+                return False
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+    try:
+        with urllib.request.urlopen(ready_url, timeout=1) as response:  # noqa: S310 - our own URL
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
 def wait_ready(process: Process, child: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    """Poll ``process.ready_url`` until it answers 200; fail if the child exits or time runs out."""
+    """Probe ``process.ready_url`` until it is ready; fail if the child exits or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.poll() is not None:
             raise RuntimeError(f"{process.name} exited with {child.returncode} before it was ready")
-        try:
-            with urllib.request.urlopen(process.ready_url, timeout=1) as response:  # noqa: S310 - our own URL
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+        if is_ready(process.ready_url):
+            return
         time.sleep(0.1)
     raise RuntimeError(f"{process.name} was not ready at {process.ready_url} within {timeout:.0f} s")
 
