@@ -1,7 +1,9 @@
 # One image for every Flock Python service; the command picks the service:
 #   python -m gateway            the REST gateway (default)
 #   python -m gateway migrate    apply the gateway's database migrations, then exit
-# Services added later (posts, stats, stats consumer) reuse this image with their own command.
+#   python -m posts              the posts gRPC service
+#   python -m posts migrate      apply the posts database migrations, then exit
+# Services added later (stats, stats consumer) reuse this image with their own command.
 # No HEALTHCHECK here: HTTP and gRPC services are probed differently, so compose.yaml defines them.
 
 # ---- build: resolve the locked dependencies into /app/.venv ------------------------------------------
@@ -38,5 +40,6 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1
 
 USER flock
-EXPOSE 8000
+# Documentation only: compose.yaml publishes the gateway's port and nothing else.
+EXPOSE 8000 50051
 CMD ["python", "-m", "gateway"]

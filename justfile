@@ -23,10 +23,11 @@ up:
 down:
     uv run python -m scripts.devstack down
 
-# Apply database migrations to the databases named by FLOCK_*_DB_URL
+# Apply database migrations to the databases named by FLOCK_GATEWAY_DB_URL and FLOCK_POSTS_DB_URL
 [group('run')]
 migrate:
     uv run python -m gateway migrate
+    uv run python -m posts migrate
 
 # Run the tests (starts its own PostgreSQL and services; pytest arguments pass through)
 [group('check')]
@@ -46,6 +47,22 @@ lint: tools
 drift:
     uv run python -m scripts.gen_protos --check
     uv run python -m scripts.openapi --check
+
+# Benchmark a running system (`just up` first): seed posts through the API, load it with wrk, print a table
+[group('check')]
+[positional-arguments]
+bench *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v wrk >/dev/null; then
+        if [ "$(id -u)" -eq 0 ]; then
+            apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }
+        else
+            echo "just bench needs wrk: sudo apt-get install -y wrk" >&2
+            exit 2
+        fi
+    fi
+    uv run python -m scripts.bench "$@"
 
 # Everything CI runs
 [group('check')]
@@ -67,10 +84,12 @@ gen:
 openapi:
     uv run python -m scripts.openapi
 
-# Make a new migration from table changes: just migration gateway "what changed"
+# Make a new migration from table changes: just migration gateway|posts "what changed"
 [group('dev')]
 migration app desc:
-    FLOCK_GATEWAY_DB_URL="${FLOCK_GATEWAY_DB_URL:-postgresql://unused/unused}" PICCOLO_CONF={{app}}.piccolo_conf uv run piccolo migrations new {{app}} --auto --desc "{{desc}}"
+    # Comparing tables with earlier migrations needs no database, but the settings want an address.
+    FLOCK_{{ uppercase(app) }}_DB_URL="postgresql://unused/unused" PICCOLO_CONF={{ app }}.piccolo_conf \
+        uv run piccolo migrations new {{ app }} --auto --desc="{{ desc }}"
 
 # Fetch the non-Python tools the checks use, once, into .flock/cache (PlantUML, buf)
 [group('dev')]

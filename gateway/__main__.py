@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 
@@ -15,6 +16,10 @@ def serve() -> None:
     from gateway.settings import settings_from_environment
 
     settings = settings_from_environment()
+    # Configured here, by the process, not by create_app: building the app has no side effects.
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,
@@ -23,6 +28,7 @@ def serve() -> None:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,
+        access_log=settings.access_log,
         timeout_graceful_shutdown=10,
         server_header=False,
     )

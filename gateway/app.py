@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,10 +14,12 @@ from gateway.auth.controllers import AuthController
 from gateway.auth.passwords import Passwords
 from gateway.auth.service import Sessions
 from gateway.auth.tokens import AccessTokens
+from gateway.clients import PostsClient, open_channel
 from gateway.database import bind_tables, make_engine
 from gateway.docs import docs_assets_router, openapi_config
 from gateway.errors import EXCEPTION_HANDLERS, refuse_non_json_body
 from gateway.health import HealthController, ProblemsController
+from gateway.posts.controllers import PostsController, WallsController
 from gateway.ratelimit import RateLimiter
 from gateway.request_id import request_id_middleware
 from gateway.settings import GatewaySettings, settings_from_environment
@@ -32,9 +33,6 @@ MAX_BODY_BYTES = 64 * 1024
 def create_app(settings: GatewaySettings | None = None) -> Litestar:
     """Build the gateway for ``settings`` (by default, read from the environment)."""
     settings = settings or settings_from_environment()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
     engine = make_engine(settings.db_url)
     bind_tables(engine)
     passwords = Passwords(
@@ -51,14 +49,20 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+        # gRPC channels belong to the event loop they are made on: make them here, not at import.
+        posts_channel = open_channel(settings.posts_addr)
+        app.state.posts = PostsClient(posts_channel, settings.grpc_timeout)
         try:
             yield
         finally:
+            await posts_channel.close()
             await engine.close_connection_pool()
 
     return Litestar(
         route_handlers=[
-            Router(API_PREFIX, route_handlers=[AuthController, UsersController]),
+            Router(
+                API_PREFIX, route_handlers=[AuthController, UsersController, PostsController, WallsController]
+            ),
             HealthController,
             ProblemsController,
             docs_assets_router(),
@@ -80,4 +84,6 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         middleware=[request_id_middleware],
         openapi_config=openapi_config(__version__),
         request_max_body_size=MAX_BODY_BYTES,
+        # The process configures logging (gateway/__main__.py); building an app must not.
+        logging_config=None,
     )

@@ -56,6 +56,7 @@ def openapi_config(version: str) -> OpenAPIConfig:
         tags=[
             Tag(name="auth", description="Accounts, logging in and out, token refresh."),
             Tag(name="users", description="Profiles."),
+            Tag(name="posts", description="Posts, comments, likes and walls."),
             Tag(name="health", description="Liveness and readiness probes."),
         ],
     )

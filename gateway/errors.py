@@ -13,12 +13,14 @@ import logging
 from typing import Any
 
 import asyncpg
+import grpc
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.utils.scope.state import ScopeState
 
 from gateway.auth import service as auth
+from gateway.clients import ServiceCallFailed
 from gateway.request_id import HEADER as REQUEST_ID_HEADER
 from gateway.request_id import request_id_of
 from gateway.users import service as users
@@ -75,6 +77,7 @@ class Problem(Exception):
 
 
 VALIDATION_FAILED = ProblemKind(422, "validation_failed", "The request is not valid")
+INVALID_CURSOR = ProblemKind(400, "invalid_cursor", "The cursor is not one this API gave out")
 MALFORMED_BODY = ProblemKind(400, "malformed_body", "The request body is not valid JSON")
 RATE_LIMITED = ProblemKind(429, "rate_limited", "Too many requests")
 INTERNAL_ERROR = ProblemKind(500, "internal_error", "Internal server error")
@@ -144,9 +147,27 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
 }
 
 
+# What an internal service's gRPC status means to the client. UNAVAILABLE and DEADLINE_EXCEEDED say
+# nothing was done (or may be retried); anything not listed is our fault: 502 with the request id.
+SERVICE_PROBLEMS: dict[grpc.StatusCode, ProblemKind] = {
+    grpc.StatusCode.NOT_FOUND: HTTP_PROBLEMS[404],
+    grpc.StatusCode.PERMISSION_DENIED: HTTP_PROBLEMS[403],
+    grpc.StatusCode.UNAUTHENTICATED: HTTP_PROBLEMS[401],
+    grpc.StatusCode.INVALID_ARGUMENT: VALIDATION_FAILED,
+    grpc.StatusCode.ALREADY_EXISTS: ProblemKind(409, "conflict", "Conflict"),
+    grpc.StatusCode.RESOURCE_EXHAUSTED: RATE_LIMITED,
+    grpc.StatusCode.UNAVAILABLE: HTTP_PROBLEMS[503],
+    grpc.StatusCode.DEADLINE_EXCEEDED: ProblemKind(504, "timeout", "A service took too long to answer"),
+}
+BAD_GATEWAY = ProblemKind(502, "bad_gateway", "A service failed")
+# Request fields of the gRPC contracts, by the name the REST API gives them.
+_REST_FIELDS = {"page_size": "limit", "page_token": "cursor", "idempotency_key": "Idempotency-Key"}
+
+
 def problem_catalog() -> dict[str, ProblemKind]:
     """Every problem code the gateway can answer with."""
-    kinds = [VALIDATION_FAILED, MALFORMED_BODY, *HTTP_PROBLEMS.values()]
+    kinds = [VALIDATION_FAILED, MALFORMED_BODY, INVALID_CURSOR, BAD_GATEWAY, *HTTP_PROBLEMS.values()]
+    kinds += list(SERVICE_PROBLEMS.values())
     kinds += [problem.kind for problem in DOMAIN_PROBLEMS.values()]
     return {kind.code: kind for kind in kinds}
 
@@ -171,11 +192,18 @@ def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Respo
 _UNPARSABLE = ("malformed", "truncated", "invalid json")
 
 
-def _field_error(raw: object) -> FieldError:
+def _field_error(request: Request[Any, Any, Any], raw: object) -> FieldError:
     if not isinstance(raw, dict):
         return FieldError(field="", message=str(raw))
     message, path = split_message(str(raw.get("message", "invalid value")))
-    return FieldError(field=path or str(raw.get("key") or ""), message=message)
+    return FieldError(field=path or _public_name(request, str(raw.get("key") or "")), message=message)
+
+
+def _public_name(request: Request[Any, Any, Any], key: str) -> str:
+    # Litestar names a parameter by its Python name; clients know the header or query name.
+    parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    declared = getattr(parameter.kwarg_definition, "name", None) if parameter else None
+    return str(declared or key)
 
 
 def _body_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
@@ -188,7 +216,7 @@ def _body_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
 
 
 def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Problem:
-    errors = [_field_error(item) for item in exc.extra] if isinstance(exc.extra, list) else []
+    errors = [_field_error(request, item) for item in exc.extra] if isinstance(exc.extra, list) else []
     if any(marker in error.message.lower() for error in errors for marker in _UNPARSABLE):
         return Problem(MALFORMED_BODY, "The request body could not be parsed as JSON.")
     if any(isinstance(item, dict) and item.get("source") == "body" for item in exc.extra or []):
@@ -232,6 +260,29 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return problem_response(request, Problem(kind, detail, headers=exc.headers))
 
 
+def handle_service_call_failed(
+    request: Request[Any, Any, Any], exc: ServiceCallFailed
+) -> Response[ProblemBody]:
+    field = _REST_FIELDS.get(exc.field, exc.field)
+    if field == "cursor":
+        return problem_response(
+            request, Problem(INVALID_CURSOR, "Use a cursor from a previous page, unchanged.")
+        )
+    kind = SERVICE_PROBLEMS.get(exc.status)
+    if kind is None:
+        log.error("request %s: %s", request_id_of(request), exc)
+        detail = "A service failed; quote the request_id when reporting it."
+        return problem_response(request, Problem(BAD_GATEWAY, detail))
+    if exc.status in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        log.warning("request %s: %s", request_id_of(request), exc)
+        detail = f"The {exc.service} service is unavailable; nothing was changed. Retry shortly."
+        if exc.status is grpc.StatusCode.DEADLINE_EXCEEDED:
+            detail = f"The {exc.service} service did not answer in time. Retry shortly."
+        return problem_response(request, Problem(kind, detail, headers={"Retry-After": "2"}))
+    errors = [FieldError(field=field, message=exc.detail)] if field else None
+    return problem_response(request, Problem(kind, exc.detail or None, errors=errors))
+
+
 def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemBody]:
     # Nothing was written (the statement never ran or its transaction rolled back): safe to retry.
     log.warning("database unavailable in request %s: %r", request_id_of(request), exc)
@@ -249,6 +300,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Problem: handle_problem,
     HTTPException: handle_http_exception,
+    ServiceCallFailed: handle_service_call_failed,
     # The pool cannot reach PostgreSQL (refused, reset, restarting, out of connections).
     OSError: handle_database_unavailable,
     asyncpg.PostgresConnectionError: handle_database_unavailable,

@@ -61,6 +61,11 @@ class GatewaySettings(DatabaseSettings, frozen=True):
     argon2_memory_cost: Annotated[int, msgspec.Meta(ge=8)] = 65536
     argon2_parallelism: Annotated[int, msgspec.Meta(ge=1)] = 4
     log_level: str = "info"
+    # One log line per request: useful when debugging, a measurable cost under load.
+    access_log: bool = False
+    # The posts service (gRPC), and how long any call to a service may take.
+    posts_addr: str = "127.0.0.1:50051"
+    grpc_timeout: Annotated[float, msgspec.Meta(gt=0, le=60)] = 2.0
 
     @property
     def rate_limit(self) -> RateLimit:
@@ -79,6 +84,7 @@ _ENV_NAMES = {
     "argon2_memory_cost": "FLOCK_ARGON2_MEMORY_COST",
     "argon2_parallelism": "FLOCK_ARGON2_PARALLELISM",
     "log_level": "FLOCK_LOG_LEVEL",
+    "posts_addr": "FLOCK_POSTS_ADDR",
 }
 
 

@@ -46,9 +46,17 @@ class Process:
 
 
 def processes(env: Mapping[str, str]) -> list[Process]:
-    """Every process of the system, configured from ``env`` (the runner's ``FLOCK_*`` variables)."""
+    """Every process of the system, in start order, configured from ``env`` (the runner's ``FLOCK_*``
+    variables)."""
     gateway_url = f"http://{env['FLOCK_GATEWAY_HOST']}:{env['FLOCK_GATEWAY_PORT']}"
     return [
+        Process(
+            name="posts",
+            argv=[PYTHON, "-m", "posts"],
+            ready_url=f"grpc://{env['FLOCK_POSTS_HOST']}:{env['FLOCK_POSTS_PORT']}",
+            env=dict(env),
+            before=[[PYTHON, "-m", "posts", "migrate"]],
+        ),
         Process(
             name="gateway",
             argv=[PYTHON, "-m", "gateway"],
@@ -196,11 +204,16 @@ def runner_environment(data_dir: Path) -> tuple[dict[str, str], Any]:
     env = {key: value for key, value in os.environ.items() if key.startswith("FLOCK_")}
     env.setdefault("FLOCK_GATEWAY_HOST", "127.0.0.1")
     env.setdefault("FLOCK_GATEWAY_PORT", "8000")
+    env.setdefault("FLOCK_POSTS_HOST", "127.0.0.1")
+    env.setdefault("FLOCK_POSTS_PORT", "50051")
+    env.setdefault("FLOCK_POSTS_ADDR", f"{env['FLOCK_POSTS_HOST']}:{env['FLOCK_POSTS_PORT']}")
     env.setdefault("FLOCK_JWT_SECRET", secret(data_dir, "jwt-secret"))
     server = None
-    if "FLOCK_GATEWAY_DB_URL" not in env:
-        server = start_embedded_postgres(data_dir / "postgres")
-        env["FLOCK_GATEWAY_DB_URL"] = ensure_database(server, "gateway")
+    # One embedded PostgreSQL server, one database per service: nobody reads another's tables.
+    for database, variable in (("gateway", "FLOCK_GATEWAY_DB_URL"), ("posts", "FLOCK_POSTS_DB_URL")):
+        if variable not in env:
+            server = server or start_embedded_postgres(data_dir / "postgres")
+            env[variable] = ensure_database(server, database)
     return env, server
 
 

@@ -80,6 +80,23 @@ def postgres() -> Iterator[Postgres]:
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
+class OwnPostgres:
+    """An embedded PostgreSQL of one test module's own, so stopping it harms no other test."""
+
+    def __init__(self) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="flock-outage-pg-"))
+        self.server = devstack.start_embedded_postgres(self.data_dir)
+
+    def create_database(self, prefix: str) -> str:
+        return devstack.ensure_database(self.server, prefix)
+
+    def stop(self) -> None:
+        self.server.cleanup()
+
+    def start(self) -> None:
+        self.server = devstack.start_embedded_postgres(self.data_dir)
+
+
 class RunningProcess:
     """A service process started for the tests, with the environment it was given."""
 
@@ -114,27 +131,57 @@ class Databases(Protocol):
     def create_database(self, prefix: str) -> str: ...
 
 
-def gateway_environment(postgres: Databases, **overrides: str) -> dict[str, str]:
-    """The environment ``just up`` would give the gateway, on a fresh database and a free port."""
+def system_environment(postgres: Databases, **overrides: str) -> dict[str, str]:
+    """The environment ``just up`` would give every process: fresh databases, free ports."""
+    posts_port = free_port()
     return {
         "FLOCK_GATEWAY_HOST": "127.0.0.1",
         "FLOCK_GATEWAY_PORT": str(free_port()),
         "FLOCK_GATEWAY_DB_URL": postgres.create_database("gateway"),
         "FLOCK_JWT_SECRET": JWT_SECRET,
+        "FLOCK_POSTS_HOST": "127.0.0.1",
+        "FLOCK_POSTS_PORT": str(posts_port),
+        "FLOCK_POSTS_ADDR": f"127.0.0.1:{posts_port}",
+        "FLOCK_POSTS_DB_URL": postgres.create_database("posts"),
         "FLOCK_LOG_LEVEL": "warning",
         **FAST_ARGON2,
         **overrides,
     }
 
 
+gateway_environment = system_environment
+
+
+def service_process(env: dict[str, str], name: str) -> devstack.Process:
+    """The runner's definition of process ``name``, configured with ``env``."""
+    return next(process for process in devstack.processes(env) if process.name == name)
+
+
 def gateway_process(env: dict[str, str]) -> devstack.Process:
-    return next(process for process in devstack.processes(env) if process.name == "gateway")
+    return service_process(env, "gateway")
 
 
 @pytest.fixture(scope="session")
-def gateway(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProcess]:
-    """The gateway, as a real process on a real database."""
-    running = start_process(gateway_process(gateway_environment(postgres)), tmp_path_factory.mktemp("logs"))
+def system_env(postgres: Postgres) -> dict[str, str]:
+    return system_environment(postgres)
+
+
+@pytest.fixture(scope="session")
+def posts_service(
+    system_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningProcess]:
+    """The posts service, as a real process on its own database."""
+    running = start_process(service_process(system_env, "posts"), tmp_path_factory.mktemp("logs"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(
+    system_env: dict[str, str], posts_service: RunningProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningProcess]:
+    """The gateway, as a real process on its own database, calling the posts service."""
+    running = start_process(gateway_process(system_env), tmp_path_factory.mktemp("logs"))
     yield running
     running.stop()
 

@@ -81,3 +81,18 @@ class Members:
             access_token=tokens.json()["access_token"],
             refresh_token=tokens.json()["refresh_token"],
         )
+
+
+class Posts:
+    """Creates posts through the REST API."""
+
+    def __init__(self, gateway_url: str) -> None:
+        self.gateway_url = gateway_url
+
+    def create(self, author: Member, text: str | None = None, visibility: str = "public") -> dict[str, Any]:
+        with api_client(self.gateway_url) as api:
+            body = {"text": text or f"post {next(_serial)} by {author.username}", "visibility": visibility}
+            response = api.post("/posts", json=body, headers=author.auth)
+            assert response.status_code == 201, response.text
+            post: dict[str, Any] = response.json()
+            return post

@@ -1,22 +1,30 @@
 """Static checks of the deploy files: compose.yaml, Dockerfile and .dockerignore.
 
-No Docker engine is needed: the files are parsed and checked against the code they start (the gateway's
-settings, its commands and its health route), so a rename in the code fails here, not in production.
+No Docker engine is needed: the files are parsed and checked against the code they start (each
+service's settings, its commands and its health checks), so a rename in the code fails here, not in
+production.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import importlib
 import importlib.util
 import json
 import re
+import socket
+import subprocess
+import sys
 import tomllib
+from concurrent import futures
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import grpc
 import pytest
 import yaml
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
@@ -27,11 +35,56 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
-GATEWAY_REQUIRED = {"FLOCK_GATEWAY_DB_URL", "FLOCK_JWT_SECRET"}
 DATABASE_IMAGES = ("postgres", "clickhouse", "redpanda", "docker.redpanda.com")
 A_SECRET = "s" * 32
+# What compose needs from the environment to resolve every service (the rest have defaults).
+ENVIRON = {"FLOCK_JWT_SECRET": A_SECRET}
 
 Service = dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class PythonService:
+    """A Python service in compose.yaml: ``<name>`` runs ``python -m <name>``, ``<name>-migrate`` applies
+    its migrations to ``<name>-db``."""
+
+    name: str
+    settings_module: str  # exposes env_names(): every variable the service reads
+    required: frozenset[str]  # variables it cannot start without
+    db_url_variable: str
+
+    @property
+    def database(self) -> str:
+        return f"{self.name}-db"
+
+    @property
+    def migrate(self) -> str:
+        return f"{self.name}-migrate"
+
+    def settings(self) -> Any:
+        """Its settings module: ``env_names()``, ``load_settings()``, ``load_database_settings()``."""
+        # Imported here, not at the top, so a service whose code is broken fails its own tests only.
+        return importlib.import_module(self.settings_module)
+
+    def env_names(self) -> frozenset[str]:
+        return frozenset(self.settings().env_names())
+
+
+PYTHON_SERVICES = (
+    PythonService(
+        name="gateway",
+        settings_module="gateway.settings",
+        required=frozenset({"FLOCK_GATEWAY_DB_URL", "FLOCK_JWT_SECRET"}),
+        db_url_variable="FLOCK_GATEWAY_DB_URL",
+    ),
+    PythonService(
+        name="posts",
+        settings_module="posts.settings",
+        required=frozenset({"FLOCK_POSTS_DB_URL"}),
+        db_url_variable="FLOCK_POSTS_DB_URL",
+    ),
+)
+each_python_service = pytest.mark.parametrize("spec", PYTHON_SERVICES, ids=lambda spec: spec.name)
 
 
 # ---- helpers ------------------------------------------------------------------------------------------
@@ -94,10 +147,6 @@ def _resolved_environment(service: Service, environ: Mapping[str, str]) -> dict[
     return {key: _interpolate(value, environ) for key, value in _environment(service).items()}
 
 
-def _valid_gateway_variables() -> set[str]:
-    return {gateway.settings.env_name(field) for field in gateway.settings.GatewaySettings.__struct_fields__}
-
-
 def _dockerfile_instructions() -> list[tuple[str, str]]:
     """``(INSTRUCTION, arguments)`` pairs, with line continuations joined and comments dropped."""
     logical: list[str] = []
@@ -149,7 +198,13 @@ def _python_minor_versions(text: str) -> Iterator[str]:
     yield from re.findall(r"python:(\d+\.\d+)", text)
 
 
-# ---- compose.yaml -------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# ---- compose.yaml: every service ----------------------------------------------------------------------
 
 
 def test_every_service_has_an_image_or_a_build() -> None:
@@ -182,11 +237,6 @@ def test_every_long_running_service_has_a_healthcheck() -> None:
             assert service.get("healthcheck", {}).get("test"), name
 
 
-def test_one_shot_services_do_not_restart() -> None:
-    one_shot = {name for name, service in _services().items() if not _long_running(service)}
-    assert "gateway-migrate" in one_shot
-
-
 def test_depends_on_names_existing_services_with_a_condition_they_can_meet() -> None:
     services = _services()
     for name, service in services.items():
@@ -201,15 +251,9 @@ def test_depends_on_names_existing_services_with_a_condition_they_can_meet() -> 
                 assert condition == "service_started", f"{name}: {condition}"
 
 
-def test_gateway_waits_for_its_database_and_migrations() -> None:
-    depends_on = _services()["gateway"]["depends_on"]
-    assert depends_on["gateway-db"]["condition"] == "service_healthy"
-    assert depends_on["gateway-migrate"]["condition"] == "service_completed_successfully"
-
-
 def test_databases_publish_no_ports() -> None:
     databases = {name: service for name, service in _services().items() if _is_database(service)}
-    assert "gateway-db" in databases
+    assert set(databases) >= {spec.database for spec in PYTHON_SERVICES}
     for name, service in databases.items():
         assert not service.get("ports"), name
 
@@ -219,28 +263,16 @@ def test_only_the_gateway_publishes_a_port() -> None:
     assert publishing == {"gateway"}
 
 
-def test_gateway_port_is_bound_to_an_address_variable_defaulting_to_loopback() -> None:
-    gateway_service = _services()["gateway"]
-    (port,) = gateway_service["ports"]
-    assert isinstance(port, str)
-    assert port.startswith("${"), f"the host address must be a variable: {port!r}"
-    host_ip, host_port, container_port = _interpolate(port, {}).split(":")
-    assert host_ip == "127.0.0.1"
-    assert host_port.isdigit()
-    assert (
-        container_port
-        == _resolved_environment(gateway_service, {"FLOCK_JWT_SECRET": A_SECRET})["FLOCK_GATEWAY_PORT"]
-    )
-
-
-def test_only_the_gateway_is_on_the_edge_network_and_all_services_on_the_internal_one() -> None:
+def test_only_the_gateway_is_on_the_edge_network_and_every_other_service_on_the_internal_one_only() -> None:
     compose = _compose()
     assert compose["networks"]["internal"]["internal"] is True
     for name, service in _services().items():
         networks = service.get("networks")
         assert networks, f"{name}: no networks means the default network, which is not internal"
-        assert "internal" in networks, name
-        assert ("edge" in networks) == (name == "gateway"), name
+        if name == "gateway":
+            assert sorted(networks) == ["edge", "internal"]
+        else:
+            assert networks == ["internal"], name
 
 
 def test_named_volumes_are_declared() -> None:
@@ -253,46 +285,113 @@ def test_named_volumes_are_declared() -> None:
                 assert source in declared, f"{name}: volume {source} is not declared"
 
 
-def test_gateway_variables_are_real_gateway_settings() -> None:
-    given = set(_environment(_services()["gateway"]))
-    unknown = {name for name in given if name.startswith("FLOCK_")} - _valid_gateway_variables()
-    assert not unknown, f"the gateway reads no such settings: {sorted(unknown)}"
-    assert given >= GATEWAY_REQUIRED
+def test_each_database_keeps_its_data_in_a_volume_of_its_own() -> None:
+    services = _services()
+    owners: dict[str, str] = {}
+    for spec in PYTHON_SERVICES:
+        (volume,) = services[spec.database]["volumes"]
+        source, target = volume.split(":")[:2]
+        assert target == "/var/lib/postgresql/data", spec.database
+        assert source not in owners, f"{spec.database} shares {source} with {owners.get(source)}"
+        owners[source] = spec.database
 
 
-def test_migrate_variables_are_real_database_settings() -> None:
-    given = set(_environment(_services()["gateway-migrate"]))
-    valid = {
-        gateway.settings.env_name(field) for field in gateway.settings.DatabaseSettings.__struct_fields__
-    }
-    assert given <= valid
-    assert "FLOCK_GATEWAY_DB_URL" in given
+# ---- compose.yaml: each Python service, its migrations and its database -------------------------------
 
 
-def test_gateway_environment_loads_into_valid_settings_listening_on_all_interfaces() -> None:
-    environ = _resolved_environment(_services()["gateway"], {"FLOCK_JWT_SECRET": A_SECRET})
-    settings = gateway.settings.load_settings(environ)
+@each_python_service
+def test_service_and_its_migrations_run_the_services_commands(spec: PythonService) -> None:
+    services = _services()
+    assert services[spec.name]["command"] == ["python", "-m", spec.name]
+    assert services[spec.migrate]["command"] == ["python", "-m", spec.name, "migrate"]
+    assert not _long_running(services[spec.migrate]), f"{spec.migrate} is one-shot: restart must be 'no'"
+
+
+@each_python_service
+def test_service_waits_for_its_database_and_migrations(spec: PythonService) -> None:
+    services = _services()
+    assert services[spec.migrate]["depends_on"][spec.database]["condition"] == "service_healthy"
+    depends_on = services[spec.name]["depends_on"]
+    assert depends_on[spec.database]["condition"] == "service_healthy"
+    assert depends_on[spec.migrate]["condition"] == "service_completed_successfully"
+
+
+@each_python_service
+def test_service_variables_are_real_settings_of_the_service(spec: PythonService) -> None:
+    given = set(_environment(_services()[spec.name]))
+    unknown = {name for name in given if name.startswith("FLOCK_")} - spec.env_names()
+    assert not unknown, f"{spec.name} reads no such settings: {sorted(unknown)}"
+    assert given >= spec.required
+
+
+@each_python_service
+def test_migrate_variables_are_real_settings_of_the_service(spec: PythonService) -> None:
+    given = set(_environment(_services()[spec.migrate]))
+    assert given <= spec.env_names(), sorted(given - spec.env_names())
+    assert spec.db_url_variable in given
+
+
+@each_python_service
+def test_service_environment_loads_into_valid_settings_listening_on_all_interfaces(
+    spec: PythonService,
+) -> None:
+    services = _services()
+    settings = spec.settings().load_settings(_resolved_environment(services[spec.name], ENVIRON))
     assert settings.host == "0.0.0.0"
-    assert settings.forwarded_allow_ips != "*"
     assert settings.db_url.startswith("postgresql://flock:")
-    assert "@gateway-db:5432/gateway" in settings.db_url
+    assert f"@{spec.database}:5432/{spec.name}" in settings.db_url
+    migrate = spec.settings().load_database_settings(_resolved_environment(services[spec.migrate], ENVIRON))
+    assert migrate.db_url == settings.db_url
+
+
+@each_python_service
+def test_service_and_migrations_use_the_credentials_of_their_database_container(spec: PythonService) -> None:
+    services = _services()
+    # A different password per database, so a URL pointing at the wrong one cannot pass.
+    passwords = {f"FLOCK_{other.name.upper()}_DB_PASSWORD": f"p4ss-{other.name}" for other in PYTHON_SERVICES}
+    environ = {**ENVIRON, **passwords}
+    database = _resolved_environment(services[spec.database], environ)
+    expected = (
+        f"postgresql://{database['POSTGRES_USER']}:{database['POSTGRES_PASSWORD']}"
+        f"@{spec.database}:5432/{database['POSTGRES_DB']}"
+    )
+    assert database["POSTGRES_PASSWORD"] == f"p4ss-{spec.name}"
+    for name in (spec.name, spec.migrate):
+        assert _resolved_environment(services[name], environ)[spec.db_url_variable] == expected, name
+
+
+@each_python_service
+def test_database_healthcheck_asks_for_its_own_user_and_database(spec: PythonService) -> None:
+    database = _services()[spec.database]
+    env = _environment(database)
+    assert env["POSTGRES_DB"] == spec.name
+    assert database["healthcheck"]["test"] == [
+        "CMD", "pg_isready", "-U", env["POSTGRES_USER"], "-d", env["POSTGRES_DB"],
+    ]  # fmt: skip
+
+
+# ---- compose.yaml: the gateway ------------------------------------------------------------------------
+
+
+def test_gateway_port_is_bound_to_an_address_variable_defaulting_to_loopback() -> None:
+    gateway_service = _services()["gateway"]
+    (port,) = gateway_service["ports"]
+    assert isinstance(port, str)
+    assert port.startswith("${"), f"the host address must be a variable: {port!r}"
+    host_ip, host_port, container_port = _interpolate(port, {}).split(":")
+    assert host_ip == "127.0.0.1"
+    assert host_port.isdigit()
+    assert container_port == _resolved_environment(gateway_service, ENVIRON)["FLOCK_GATEWAY_PORT"]
+
+
+def test_gateway_trusts_forwarded_addresses_from_one_proxy_not_from_everyone() -> None:
+    environ = _resolved_environment(_services()["gateway"], ENVIRON)
+    assert gateway.settings.load_settings(environ).forwarded_allow_ips != "*"
 
 
 def test_gateway_refuses_to_start_without_a_jwt_secret() -> None:
     with pytest.raises(LookupError, match="FLOCK_JWT_SECRET"):
         _resolved_environment(_services()["gateway"], {})
-
-
-def test_gateway_and_migrations_use_the_same_database_as_the_database_container() -> None:
-    services = _services()
-    environ = {"FLOCK_JWT_SECRET": A_SECRET, "FLOCK_GATEWAY_DB_PASSWORD": "p4ss"}
-    database = _resolved_environment(services["gateway-db"], environ)
-    expected = (
-        f"postgresql://{database['POSTGRES_USER']}:{database['POSTGRES_PASSWORD']}"
-        f"@gateway-db:5432/{database['POSTGRES_DB']}"
-    )
-    for name in ("gateway", "gateway-migrate"):
-        assert _resolved_environment(services[name], environ)["FLOCK_GATEWAY_DB_URL"] == expected, name
 
 
 def test_gateway_healthcheck_probes_the_readiness_route_on_its_port() -> None:
@@ -301,16 +400,53 @@ def test_gateway_healthcheck_probes_the_readiness_route_on_its_port() -> None:
     assert test[:3] == ["CMD", "python", "-c"], "the slim image has no curl; probe with python"
     (url,) = re.findall(r"http://[^'\"]+", test[3])
     ready_paths = {HealthController.path + path for path in HealthController.ready.paths}
-    port = _resolved_environment(gateway_service, {"FLOCK_JWT_SECRET": A_SECRET})["FLOCK_GATEWAY_PORT"]
+    port = _resolved_environment(gateway_service, ENVIRON)["FLOCK_GATEWAY_PORT"]
     assert url in {f"http://127.0.0.1:{port}{path}" for path in ready_paths}
 
 
-def test_database_healthcheck_asks_for_its_own_user_and_database() -> None:
-    database = _services()["gateway-db"]
-    env = _environment(database)
-    assert database["healthcheck"]["test"] == [
-        "CMD", "pg_isready", "-U", env["POSTGRES_USER"], "-d", env["POSTGRES_DB"],
-    ]  # fmt: skip
+def test_gateway_reaches_the_posts_service_on_its_port_once_it_is_healthy() -> None:
+    services = _services()
+    gateway_env = _resolved_environment(services["gateway"], ENVIRON)
+    posts_env = _resolved_environment(services["posts"], ENVIRON)
+    assert gateway_env["FLOCK_POSTS_ADDR"] == f"posts:{posts_env['FLOCK_POSTS_PORT']}"
+    assert float(gateway_env["FLOCK_GATEWAY_GRPC_TIMEOUT"]) > 0
+    assert services["gateway"]["depends_on"]["posts"]["condition"] == "service_healthy"
+
+
+# ---- compose.yaml: the posts service ------------------------------------------------------------------
+
+
+def _posts_healthcheck() -> str:
+    test = _services()["posts"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"], "the slim image has no grpc_health_probe; probe with python"
+    return str(test[3])
+
+
+def test_posts_healthcheck_asks_the_grpc_health_service_on_its_port() -> None:
+    port = _resolved_environment(_services()["posts"], ENVIRON)["FLOCK_POSTS_PORT"]
+    assert re.findall(r"insecure_channel\('([^']+)'\)", _posts_healthcheck()) == [f"127.0.0.1:{port}"]
+
+
+@pytest.mark.parametrize(
+    ("status", "exit_code"),
+    [(health_pb2.HealthCheckResponse.SERVING, 0), (health_pb2.HealthCheckResponse.NOT_SERVING, 1)],
+    ids=["serving", "not-serving"],
+)
+def test_posts_healthcheck_passes_only_while_the_server_reports_serving(status: int, exit_code: int) -> None:
+    # Run the command itself against a real gRPC health service, on a free port instead of the real one.
+    address = f"127.0.0.1:{_free_port()}"
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    servicer = health.HealthServicer()
+    servicer.set("", status)
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    server.add_insecure_port(address)
+    server.start()
+    try:
+        code = re.sub(r"insecure_channel\('[^']+'\)", f"insecure_channel('{address}')", _posts_healthcheck())
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30, check=False)
+    finally:
+        server.stop(grace=None)
+    assert result.returncode == exit_code, result.stderr.decode()
 
 
 # ---- Dockerfile ---------------------------------------------------------------------------------------
@@ -363,7 +499,16 @@ def test_dockerfile_puts_the_virtualenv_first_on_the_path() -> None:
 
 def test_build_context_holds_the_code_but_no_local_state() -> None:
     patterns = _dockerignore_patterns()
-    for kept in ("pyproject.toml", "uv.lock", "gateway/__main__.py", "posts/x.py", "stats/x.py", "idl/x.py"):
+    for kept in (
+        "pyproject.toml",
+        "uv.lock",
+        "gateway/__main__.py",
+        "posts/__main__.py",
+        "posts/piccolo_migrations/2026_11_26t10_00_00_000000.py",
+        "stats/x.py",
+        "idl/flock/posts/v1/posts_pb2.py",
+        "idl/flock/posts/v1/posts_pb2_grpc.py",
+    ):
         assert not _docker_ignores(kept, patterns), kept
     for dropped in (
         ".venv/bin/python",

@@ -20,6 +20,15 @@ def provide_sessions(state: State) -> Sessions:
     return state.sessions  # type: ignore[no-any-return]
 
 
+async def provide_viewer(
+    request: Request[Any, Any, Any], sessions: NamedDependency[Sessions]
+) -> Principal | None:
+    """The caller if a bearer token is sent (401 if it is not valid), None for an anonymous caller."""
+    if "authorization" not in request.headers:
+        return None
+    return await provide_principal(request, sessions)
+
+
 async def provide_principal(
     request: Request[Any, Any, Any], sessions: NamedDependency[Sessions]
 ) -> Principal:

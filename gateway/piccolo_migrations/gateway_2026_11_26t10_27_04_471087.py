@@ -45,7 +45,7 @@ class User(Table, tablename="users", schema=None):
 
 ID = "2026-11-26T10:27:04:471087"
 VERSION = "1.38.0"
-DESCRIPTION = "True"
+DESCRIPTION = "users, sessions, refresh tokens, rate limits"
 
 
 async def forwards():

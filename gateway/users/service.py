@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
@@ -54,6 +55,15 @@ class Account:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Account:
         return cls(**{field.name: row[field.name] for field in dataclasses.fields(cls)})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """What other people's content shows of an account: who wrote it."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,6 +147,14 @@ class Accounts:
         if row is None:
             raise UserNotFound()
         return Account.from_row(row)
+
+    async def summaries(self, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, AccountSummary]:
+        """Summaries of the accounts in ``user_ids``, in one query; unknown ids are left out."""
+        wanted = list(set(user_ids))
+        if not wanted:
+            return {}
+        rows = await User.select(User.id, User.username, User.display_name).where(User.id.is_in(wanted))
+        return {row["id"]: AccountSummary(row["id"], row["username"], row["display_name"]) for row in rows}
 
     async def update(self, user_id: uuid.UUID, changes: AccountChanges) -> UpdateOutcome:
         """Apply ``changes`` to one's own account."""

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.factories import Members, api_client
+from tests.factories import Members, Posts, api_client
 
 
 @pytest.fixture
@@ -18,3 +18,8 @@ def api(gateway_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture
 def members(gateway_url: str) -> Members:
     return Members(gateway_url)
+
+
+@pytest.fixture
+def posts(gateway_url: str) -> Posts:
+    return Posts(gateway_url)

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from scripts import devstack
-from tests.conftest import gateway_environment, gateway_process, start_process
+from tests.conftest import OwnPostgres, gateway_environment, gateway_process, start_process
 from tests.factories import Members, api_client
-
-
-class OwnPostgres:
-    """An embedded PostgreSQL of this module's own, so it can be stopped without harming others."""
-
-    def __init__(self) -> None:
-        self.data_dir = Path(tempfile.mkdtemp(prefix="flock-outage-pg-"))
-        self.server = devstack.start_embedded_postgres(self.data_dir)
-
-    def create_database(self, prefix: str) -> str:
-        return devstack.ensure_database(self.server, prefix)
-
-    def stop(self) -> None:
-        self.server.cleanup()
-
-    def start(self) -> None:
-        self.server = devstack.start_embedded_postgres(self.data_dir)
 
 
 @pytest.fixture(scope="module")

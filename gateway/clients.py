@@ -1,0 +1,236 @@
+"""Clients of the internal gRPC services: where protobuf objects stop.
+
+Callers get plain records (``PostRecord``, ``CommentRecord``, ``Page``) and, when a call fails,
+:class:`ServiceCallFailed` with the gRPC status; ``gateway.errors`` maps that to HTTP in one place.
+Every call carries a deadline and the request id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from idl.flock.posts.v1 import posts_pb2 as pb
+from idl.flock.posts.v1 import posts_pb2_grpc
+
+T = TypeVar("T")
+Reply = TypeVar("Reply")
+
+FIELD_METADATA = "flock-field"  # which request field an INVALID_ARGUMENT is about
+VISIBILITIES = {"public": pb.VISIBILITY_PUBLIC, "private": pb.VISIBILITY_PRIVATE}
+_VISIBILITY_NAMES = {value: name for name, value in VISIBILITIES.items()}
+_ROLES = {"user": pb.ROLE_USER, "moderator": pb.ROLE_MODERATOR, "admin": pb.ROLE_ADMIN}
+
+
+# A restarted service is found again within a second or two, not after gRPC's default backoff
+# (which grows to two minutes); keepalives notice a dead peer without waiting for a call to hang.
+# grpc.min_reconnect_backoff_ms stays at its default: gRPC also uses it as the connect timeout.
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+]
+
+
+def open_channel(address: str) -> grpc.aio.Channel:
+    """A channel to an internal service (plaintext: they sit on a private network)."""
+    return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+
+
+class ServiceCallFailed(Exception):
+    """A call to an internal service failed with ``status``; ``field`` names the offending request
+    field for INVALID_ARGUMENT."""
+
+    def __init__(self, service: str, status: grpc.StatusCode, detail: str, field: str = "") -> None:
+        super().__init__(f"{service}: {status.name}: {detail}")
+        self.service = service
+        self.status = status
+        self.detail = detail
+        self.field = field
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, as the gateway authenticated them; ``user_id`` is None when anonymous."""
+
+    user_id: uuid.UUID | None
+    role: str = "user"
+
+    def message(self) -> pb.Caller:
+        return pb.Caller(user_id=str(self.user_id or ""), role=_ROLES.get(self.role, pb.ROLE_USER))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PostRecord:
+    id: uuid.UUID
+    author_id: uuid.UUID
+    text: str
+    visibility: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    like_count: int
+    comment_count: int
+    liked_by_caller: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CommentRecord:
+    id: uuid.UUID
+    post_id: uuid.UUID
+    author_id: uuid.UUID
+    parent_id: uuid.UUID | None
+    text: str
+    created_at: datetime.datetime
+    reply_count: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list, and the cursor of the next one (None on the last page)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def _time(timestamp: Timestamp) -> datetime.datetime:
+    return timestamp.ToDatetime(tzinfo=datetime.UTC)
+
+
+def _post(message: pb.Post) -> PostRecord:
+    return PostRecord(
+        id=uuid.UUID(message.id),
+        author_id=uuid.UUID(message.author_id),
+        text=message.text,
+        visibility=_VISIBILITY_NAMES.get(message.visibility, "public"),
+        created_at=_time(message.created_at),
+        updated_at=_time(message.updated_at),
+        like_count=message.like_count,
+        comment_count=message.comment_count,
+        liked_by_caller=message.liked_by_caller,
+    )
+
+
+def _comment(message: pb.Comment) -> CommentRecord:
+    return CommentRecord(
+        id=uuid.UUID(message.id),
+        post_id=uuid.UUID(message.post_id),
+        author_id=uuid.UUID(message.author_id),
+        parent_id=uuid.UUID(message.parent_id) if message.parent_id else None,
+        text=message.text,
+        created_at=_time(message.created_at),
+        reply_count=message.reply_count,
+    )
+
+
+class PostsClient:
+    """The posts service, in plain records."""
+
+    SERVICE = "posts"
+
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        timeout: float,
+        caller: Caller = Caller(user_id=None),
+        request_id: str = "",
+    ) -> None:
+        self._channel = channel
+        self._stub = posts_pb2_grpc.PostsServiceStub(channel)
+        self._timeout = timeout
+        self._caller = caller
+        self._request_id = request_id
+
+    def acting_as(self, caller: Caller, request_id: str) -> PostsClient:
+        """This client, calling on behalf of ``caller`` within request ``request_id``."""
+        return PostsClient(self._channel, self._timeout, caller, request_id)
+
+    async def _call(self, method: Callable[..., Awaitable[Reply]], request: object) -> Reply:
+        try:
+            metadata = (("x-request-id", self._request_id),)
+            return await method(request, timeout=self._timeout, metadata=metadata)
+        except grpc.aio.AioRpcError as error:
+            trailing = error.trailing_metadata() or ()
+            field = next((str(value) for key, value in trailing if key == FIELD_METADATA), "")
+            raise ServiceCallFailed(self.SERVICE, error.code(), error.details() or "", field) from None
+
+    async def create_post(self, text: str, visibility: str, idempotency_key: str) -> tuple[PostRecord, bool]:
+        """The new post, and whether it was a replay of an earlier request with the same key."""
+        request = pb.CreatePostRequest(
+            caller=self._caller.message(),
+            text=text,
+            visibility=VISIBILITIES[visibility],
+            idempotency_key=idempotency_key,
+        )
+        reply = await self._call(self._stub.CreatePost, request)
+        return _post(reply.post), reply.replayed
+
+    async def update_post(self, post_id: uuid.UUID, text: str | None, visibility: str | None) -> PostRecord:
+        request = pb.UpdatePostRequest(
+            caller=self._caller.message(),
+            post_id=str(post_id),
+            text=text,
+            visibility=VISIBILITIES[visibility] if visibility else pb.VISIBILITY_UNSPECIFIED,
+        )
+        return _post((await self._call(self._stub.UpdatePost, request)).post)
+
+    async def delete_post(self, post_id: uuid.UUID) -> None:
+        request = pb.DeletePostRequest(caller=self._caller.message(), post_id=str(post_id))
+        await self._call(self._stub.DeletePost, request)
+
+    async def get_post(self, post_id: uuid.UUID) -> PostRecord:
+        request = pb.GetPostRequest(caller=self._caller.message(), post_id=str(post_id))
+        return _post((await self._call(self._stub.GetPost, request)).post)
+
+    async def list_posts(self, author_id: uuid.UUID, limit: int, cursor: str | None) -> Page[PostRecord]:
+        request = pb.ListPostsRequest(
+            caller=self._caller.message(), author_id=str(author_id), page_size=limit, page_token=cursor or ""
+        )
+        reply = await self._call(self._stub.ListPosts, request)
+        return Page([_post(post) for post in reply.posts], reply.next_page_token or None)
+
+    async def list_liked_posts(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> Page[PostRecord]:
+        request = pb.ListLikedPostsRequest(
+            caller=self._caller.message(), user_id=str(user_id), page_size=limit, page_token=cursor or ""
+        )
+        reply = await self._call(self._stub.ListLikedPosts, request)
+        return Page([_post(post) for post in reply.posts], reply.next_page_token or None)
+
+    async def like(self, post_id: uuid.UUID) -> PostRecord:
+        request = pb.LikePostRequest(caller=self._caller.message(), post_id=str(post_id))
+        return _post((await self._call(self._stub.LikePost, request)).post)
+
+    async def unlike(self, post_id: uuid.UUID) -> PostRecord:
+        request = pb.UnlikePostRequest(caller=self._caller.message(), post_id=str(post_id))
+        return _post((await self._call(self._stub.UnlikePost, request)).post)
+
+    async def add_comment(self, post_id: uuid.UUID, parent_id: uuid.UUID | None, text: str) -> CommentRecord:
+        request = pb.AddCommentRequest(
+            caller=self._caller.message(), post_id=str(post_id), parent_id=str(parent_id or ""), text=text
+        )
+        return _comment((await self._call(self._stub.AddComment, request)).comment)
+
+    async def list_comments(
+        self, post_id: uuid.UUID, parent_id: uuid.UUID | None, limit: int, cursor: str | None
+    ) -> Page[CommentRecord]:
+        request = pb.ListCommentsRequest(
+            caller=self._caller.message(),
+            post_id=str(post_id),
+            parent_id=str(parent_id or ""),
+            page_size=limit,
+            page_token=cursor or "",
+        )
+        reply = await self._call(self._stub.ListComments, request)
+        return Page([_comment(comment) for comment in reply.comments], reply.next_page_token or None)
+
+    async def delete_comment(self, post_id: uuid.UUID, comment_id: uuid.UUID) -> None:
+        request = pb.DeleteCommentRequest(
+            caller=self._caller.message(), post_id=str(post_id), comment_id=str(comment_id)
+        )
+        await self._call(self._stub.DeleteComment, request)

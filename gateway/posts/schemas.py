@@ -1,0 +1,97 @@
+"""HTTP schemas for posts, comments and likes."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+Visibility = Annotated[
+    Literal["public", "private"],
+    msgspec.Meta(description="`public`: anyone, signed in or not. `private`: only the author."),
+]
+PostText = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=5000, description="1–5000 characters; outer white space is trimmed."
+    ),
+]
+CommentText = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=2000, description="1–2000 characters; outer white space is trimmed."
+    ),
+]
+
+
+class PostCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A new post."""
+
+    text: PostText
+    visibility: Visibility = "public"
+
+
+class PostUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Changes to one's own post; absent fields stay as they are."""
+
+    text: PostText | UnsetType = UNSET
+    visibility: Visibility | UnsetType = UNSET
+
+
+class Author(msgspec.Struct, kw_only=True):
+    """Who wrote a post or comment."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+
+
+class Post(msgspec.Struct, kw_only=True):
+    """A post as the caller sees it."""
+
+    id: uuid.UUID
+    author: Author
+    text: str
+    visibility: Literal["public", "private"]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    like_count: int
+    comment_count: int
+    liked_by_me: bool
+
+
+class PostPage(msgspec.Struct, kw_only=True):
+    """A page of posts; pass ``next_cursor`` as ``cursor`` for the next one (null on the last page)."""
+
+    items: list[Post]
+    next_cursor: str | None
+
+
+class CommentCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A comment on a post; with ``parent_id``, a reply to one of its comments (a reply to a reply
+    joins the same thread)."""
+
+    text: CommentText
+    parent_id: uuid.UUID | None = None
+
+
+class Comment(msgspec.Struct, kw_only=True):
+    """A comment, or a reply (``parent_id`` set). Replies are listed with ``?parent_id=``."""
+
+    id: uuid.UUID
+    post_id: uuid.UUID
+    parent_id: uuid.UUID | None
+    author: Author
+    text: str
+    created_at: datetime.datetime
+    reply_count: int
+
+
+class CommentPage(msgspec.Struct, kw_only=True):
+    """A page of comments, oldest first; pass ``next_cursor`` as ``cursor`` for the next one."""
+
+    items: list[Comment]
+    next_cursor: str | None

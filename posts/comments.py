@@ -1,0 +1,152 @@
+"""Comments: add (a reply joins its top-level thread), list a level oldest first, delete a thread.
+
+Anyone who can see a post may comment on it and read its comments. A comment may be deleted by its
+author, the post's author, a moderator or an admin; deleting a top-level comment deletes its replies.
+``posts.comment_count`` (replies included) and ``comments.reply_count`` change in the transaction that
+adds or removes the rows they count.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from uuid_utils.compat import uuid7
+
+from idl.flock.events.v1.events import CommentAdded, CommentDeleted
+from posts import outbox
+from posts.database import Connection, Database
+from posts.domain import MAX_COMMENT_TEXT, Caller, Comment, Page, clean_text, now
+from posts.errors import CommentNotFound, NotAllowed
+from posts.pagination import COMMENTS, page_size
+from posts.queries import Row, lock_visible_post, visible_post
+
+_COLUMNS = "id, post_id, parent_id, author_id, text, created_at, reply_count"
+
+_INSERT = f"""
+INSERT INTO comments (id, post_id, parent_id, author_id, text, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING {_COLUMNS}
+"""  # noqa: S608
+_FIND = f"SELECT {_COLUMNS} FROM comments WHERE id = $1 AND post_id = $2"  # noqa: S608
+_TOP_LEVEL = f"""
+SELECT {_COLUMNS} FROM comments
+WHERE post_id = $1 AND parent_id IS NULL AND id > $2
+ORDER BY id LIMIT $3
+"""  # noqa: S608
+_REPLIES = f"""
+SELECT {_COLUMNS} FROM comments
+WHERE parent_id = $1 AND id > $2
+ORDER BY id LIMIT $3
+"""  # noqa: S608
+# The comment and, for a top-level one, its replies: deleted explicitly (the foreign key would
+# cascade anyway) so that the counts and events know each row that went.
+_DELETE_THREAD = "DELETE FROM comments WHERE id = $1 OR parent_id = $1 RETURNING id, parent_id"
+
+
+def _to_comment(row: Row) -> Comment:
+    return Comment(
+        id=row["id"],
+        post_id=row["post_id"],
+        author_id=row["author_id"],
+        parent_id=row["parent_id"],
+        text=row["text"],
+        created_at=row["created_at"],
+        reply_count=row["reply_count"],
+    )
+
+
+async def _find(connection: Connection, post_id: uuid.UUID, comment_id: uuid.UUID) -> Row:
+    row = await connection.fetchrow(_FIND, comment_id, post_id)
+    if row is None:
+        raise CommentNotFound()
+    return row
+
+
+async def _count(connection: Connection, post_id: uuid.UUID, thread: uuid.UUID | None, change: int) -> None:
+    """Keep the counters exact: ``change`` comments more (or fewer) on the post; for a reply, one more
+    (or fewer) on its thread (a reply is deleted alone, so a negative change there is always -1)."""
+    await connection.execute(
+        "UPDATE posts SET comment_count = comment_count + $2 WHERE id = $1", post_id, change
+    )
+    if thread is not None:
+        step = 1 if change > 0 else -1
+        await connection.execute(
+            "UPDATE comments SET reply_count = reply_count + $2 WHERE id = $1", thread, step
+        )
+
+
+class Comments:
+    """The comments of posts, as the rules allow each caller to see and change them."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(
+        self, caller: Caller, post_id: uuid.UUID, *, parent_id: uuid.UUID | None, text: str
+    ) -> Comment:
+        """Comment on a post, or reply to one of its comments (a reply to a reply joins the thread
+        of the top-level comment)."""
+        author_id = caller.signed_in()
+        text = clean_text(text, limit=MAX_COMMENT_TEXT)
+        at = now()
+        async with self._db.transaction() as connection:
+            post = await lock_visible_post(connection, caller, post_id)
+            thread = None
+            if parent_id is not None:
+                parent = await _find(connection, post_id, parent_id)
+                thread = parent["parent_id"] or parent["id"]
+            row = await connection.fetchrow(_INSERT, uuid7(), post_id, thread, author_id, text, at)
+            await _count(connection, post_id, thread, +1)
+            await outbox.record(
+                connection,
+                CommentAdded,
+                at=at,
+                actor_id=author_id,
+                post_id=post_id,
+                post_author_id=post["author_id"],
+                comment_id=row["id"],
+                parent_id=thread,
+            )
+        return _to_comment(row)
+
+    async def list(
+        self, caller: Caller, post_id: uuid.UUID, *, parent_id: uuid.UUID | None, size: int, token: str
+    ) -> Page[Comment]:
+        """The top-level comments of a post, or the replies to one of them, oldest first."""
+        size, after = page_size(size), COMMENTS.decode(token)
+        async with self._db.connection() as connection:
+            await visible_post(connection, caller, post_id)
+            if parent_id is None:
+                rows = await connection.fetch(_TOP_LEVEL, post_id, after, size + 1)
+            else:
+                await _find(connection, post_id, parent_id)
+                rows = await connection.fetch(_REPLIES, parent_id, after, size + 1)
+        rows, next_token = COMMENTS.cut(rows, size, key=lambda row: row["id"])
+        return Page([_to_comment(row) for row in rows], next_token)
+
+    async def delete(self, caller: Caller, post_id: uuid.UUID, comment_id: uuid.UUID) -> None:
+        """Delete a comment, and its replies if it has any."""
+        user_id = caller.signed_in()
+        async with self._db.transaction() as connection:
+            post = await lock_visible_post(connection, caller, post_id)
+            comment = await _find(connection, post_id, comment_id)
+            if user_id not in (comment["author_id"], post["author_id"]) and not caller.moderates:
+                raise NotAllowed("Only its author, the post's author or a moderator may delete a comment.")
+            deleted = await connection.fetch(_DELETE_THREAD, comment_id)
+            await _count(connection, post_id, comment["parent_id"], -len(deleted))
+            # One event per comment that went: the comment first, then its replies.
+            at = now()
+            await outbox.write(
+                connection,
+                *(
+                    outbox.new_event(
+                        CommentDeleted,
+                        at=at,
+                        actor_id=user_id,
+                        post_id=post_id,
+                        post_author_id=post["author_id"],
+                        comment_id=row["id"],
+                    )
+                    for row in sorted(deleted, key=lambda row: row["parent_id"] is not None)
+                ),
+            )

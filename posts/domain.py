@@ -1,0 +1,123 @@
+"""The service's vocabulary on plain types: callers, posts, comments, pages, and the checks every
+request field goes through."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import uuid
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+from posts.errors import InvalidArgument, NotSignedIn
+
+MAX_POST_TEXT = 5000
+MAX_COMMENT_TEXT = 2000
+
+T = TypeVar("T")
+
+
+class Role(enum.Enum):
+    USER = "user"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class Visibility(enum.Enum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, as the gateway authenticated them; ``user_id`` is None when anonymous."""
+
+    user_id: uuid.UUID | None
+    role: Role = Role.USER
+
+    @property
+    def moderates(self) -> bool:
+        """Moderators and admins may remove other people's content."""
+        return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    def signed_in(self) -> uuid.UUID:
+        """The caller's id; raises :class:`NotSignedIn` for an anonymous caller."""
+        if self.user_id is None:
+            raise NotSignedIn()
+        return self.user_id
+
+    def can_see(self, author_id: uuid.UUID, visibility: Visibility) -> bool:
+        """Public posts are for everyone; a private one exists only for its author.
+        ``queries.VISIBLE`` says the same in SQL."""
+        return visibility is Visibility.PUBLIC or author_id == self.user_id
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Post:
+    """A post as one caller sees it."""
+
+    id: uuid.UUID
+    author_id: uuid.UUID
+    text: str
+    visibility: Visibility
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    like_count: int
+    comment_count: int
+    liked_by_caller: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Comment:
+    id: uuid.UUID
+    post_id: uuid.UUID
+    author_id: uuid.UUID
+    parent_id: uuid.UUID | None
+    text: str
+    created_at: datetime.datetime
+    reply_count: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list; ``next_page_token`` is empty on the last one."""
+
+    items: Sequence[T]
+    next_page_token: str = ""
+
+
+def now() -> datetime.datetime:
+    """The time of a change: the service's clock, in UTC."""
+    return datetime.datetime.now(tz=datetime.UTC)
+
+
+def parse_id(value: str, field: str) -> uuid.UUID:
+    """A required id in its canonical text form (``8-4-4-4-12`` hex digits)."""
+    if not value:
+        raise InvalidArgument(field, f"{field} is required.")
+    try:
+        # uuid.UUID also takes braces, URNs and bare hex: ids have one spelling here.
+        if len(value) != 36:
+            raise ValueError(value)
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidArgument(field, f"{field} is not a valid id.") from None
+
+
+def parse_optional_id(value: str, field: str) -> uuid.UUID | None:
+    """An optional id: empty means none."""
+    return parse_id(value, field) if value else None
+
+
+def clean_text(value: str, *, limit: int, field: str = "text") -> str:
+    """``value`` trimmed, if 1 to ``limit`` characters remain and none is a NUL (which PostgreSQL text
+    cannot hold)."""
+    text = value.strip()
+    if not text:
+        raise InvalidArgument(field, f"{field} must not be empty.")
+    if len(text) > limit:
+        raise InvalidArgument(field, f"{field} is {len(text)} characters long; the limit is {limit}.")
+    if "\x00" in text:
+        raise InvalidArgument(field, f"{field} must not contain NUL characters.")
+    return text

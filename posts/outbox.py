@@ -1,0 +1,66 @@
+"""The outbox: every change to a post writes its event here, in the transaction of the change, so the
+event exists exactly when the change does. A relay (a later issue) publishes the rows to
+:data:`POSTS_TOPIC` and stamps ``published_at``; until then they wait.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any, TypeVar
+
+from uuid_utils.compat import uuid7
+
+from idl.flock.events.v1.events import POSTS_TOPIC, PostEventBase, encode, event_type
+from posts.database import Connection
+
+E = TypeVar("E", bound=PostEventBase)
+
+_INSERT = """
+INSERT INTO outbox (event_id, topic, key, event_type, payload, occurred_at)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+"""
+
+
+def new_event(
+    kind: type[E],
+    *,
+    at: datetime.datetime,
+    actor_id: uuid.UUID,
+    post_id: uuid.UUID,
+    post_author_id: uuid.UUID,
+    **details: Any,
+) -> E:
+    """A ``kind`` event with a new UUIDv7 ``event_id``; ``details`` are the fields particular to it."""
+    return kind(
+        event_id=uuid7(),
+        occurred_at=at,
+        actor_id=actor_id,
+        post_id=post_id,
+        post_author_id=post_author_id,
+        **details,
+    )
+
+
+async def write(connection: Connection, *events: PostEventBase) -> None:
+    """Write ``events`` in one round trip, each keyed by its post so that one post's events stay in
+    order. ``connection`` must be in the transaction that makes the change they describe."""
+    await connection.executemany(_INSERT, [_row(event) for event in events])
+
+
+async def record(connection: Connection, kind: type[E], **fields: Any) -> E:
+    """:func:`new_event` and :func:`write` in one."""
+    event = new_event(kind, **fields)
+    await write(connection, event)
+    return event
+
+
+def _row(event: PostEventBase) -> tuple[object, ...]:
+    return (
+        event.event_id,
+        POSTS_TOPIC,
+        str(event.post_id),
+        event_type(event),
+        encode(event).decode(),
+        event.occurred_at,
+    )

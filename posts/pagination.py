@@ -1,0 +1,88 @@
+"""Keyset pagination: a page token is the key of the last item served, so a page starts right after
+it however many items arrive meanwhile: nothing repeats, nothing already there is skipped.
+
+A token is base64url (unpadded) of the JSON ``[list kind, key]``; it is opaque to clients, and one
+made for another kind of list is refused as malformed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import msgspec
+
+from posts.errors import InvalidArgument
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+_MAX_TOKEN_LENGTH = 256
+
+K = TypeVar("K")
+T = TypeVar("T")
+
+MIN_ID = uuid.UUID(int=0)
+MAX_ID = uuid.UUID(int=(1 << 128) - 1)
+
+
+class LikeKey(msgspec.Struct, frozen=True, array_like=True):
+    """Where a like sorts in a user's likes: most recent first, ties broken by post id."""
+
+    liked_at: datetime.datetime
+    post_id: uuid.UUID
+
+
+def page_size(value: int) -> int:
+    """The page size asked for: 1 to 100, or 0 for the default."""
+    if value == 0:
+        return DEFAULT_PAGE_SIZE
+    if not 0 < value <= MAX_PAGE_SIZE:
+        raise InvalidArgument("page_size", f"page_size must be between 0 and {MAX_PAGE_SIZE}.")
+    return value
+
+
+class Keyset(Generic[K]):
+    """The page tokens of one kind of list, whose items sort by a key of type ``K``."""
+
+    def __init__(self, kind: str, key_type: type[K], first: K) -> None:
+        self.kind = kind
+        # The key to start the first page after: before every real key in the list's order.
+        self.first = first
+        self._decoder = msgspec.json.Decoder(tuple[str, key_type])  # type: ignore[valid-type]
+
+    def encode(self, key: K) -> str:
+        raw = msgspec.json.encode((self.kind, key))
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    def decode(self, token: str) -> K:
+        """The key in ``token``, or :attr:`first` for an empty token."""
+        if not token:
+            return self.first
+        try:
+            if len(token) > _MAX_TOKEN_LENGTH:
+                raise ValueError("too long")
+            raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
+            kind, key = self._decoder.decode(raw)
+            if kind != self.kind:
+                raise ValueError(kind)
+        except (ValueError, binascii.Error, msgspec.DecodeError):
+            raise InvalidArgument("page_token", "page_token is not one this list gave out.") from None
+        return key
+
+    def cut(self, rows: Sequence[T], size: int, key: Callable[[T], K]) -> tuple[Sequence[T], str]:
+        """``rows`` fetched with ``LIMIT size + 1``, as one page and the token of the next (empty when
+        this is the last): the extra row only says that there is more."""
+        if len(rows) <= size:
+            return rows, ""
+        return rows[:size], self.encode(key(rows[size - 1]))
+
+
+POSTS = Keyset("posts", uuid.UUID, first=MAX_ID)  # newest first
+COMMENTS = Keyset("comments", uuid.UUID, first=MIN_ID)  # oldest first
+LIKES = Keyset(
+    "likes", LikeKey, first=LikeKey(datetime.datetime.max.replace(tzinfo=datetime.UTC), MAX_ID)
+)  # most recent first

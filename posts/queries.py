@@ -1,0 +1,94 @@
+"""Reading posts as a given caller sees them: the SQL shared by every operation that returns posts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from posts.database import Connection
+from posts.domain import Caller, Post, Visibility
+from posts.errors import PostNotFound
+
+Row = Any  # an asyncpg Record
+
+POST_COLUMNS = "id, author_id, text, visibility, created_at, updated_at, like_count, comment_count"
+
+
+def visible_to(param: str, table: str = "posts") -> str:
+    """SQL for "the caller whose id is parameter ``param`` may see the post": it is public or theirs.
+    An anonymous caller's id is NULL, which matches no author. ``Caller.can_see`` in Python."""
+    return f"({table}.visibility = 'public' OR {table}.author_id = {param})"
+
+
+async def liked_among(
+    connection: Connection, caller: Caller, post_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of ``post_ids`` the caller likes, in one query."""
+    if caller.user_id is None or not post_ids:
+        return set()
+    rows = await connection.fetch(
+        "SELECT post_id FROM likes WHERE post_id = ANY($1::uuid[]) AND user_id = $2",
+        list(post_ids),
+        caller.user_id,
+    )
+    return {row["post_id"] for row in rows}
+
+
+def to_post(row: Row, liked_by_caller: bool) -> Post:
+    return Post(
+        id=row["id"],
+        author_id=row["author_id"],
+        text=row["text"],
+        visibility=Visibility(row["visibility"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        like_count=row["like_count"],
+        comment_count=row["comment_count"],
+        liked_by_caller=liked_by_caller,
+    )
+
+
+async def as_seen_by(connection: Connection, caller: Caller, rows: Iterable[Row]) -> list[Post]:
+    """Post rows (already filtered to those the caller may see) with ``liked_by_caller`` filled in."""
+    rows = list(rows)
+    liked = await liked_among(connection, caller, [row["id"] for row in rows])
+    return [to_post(row, row["id"] in liked) for row in rows]
+
+
+async def visible_posts(connection: Connection, caller: Caller, post_ids: Sequence[uuid.UUID]) -> list[Post]:
+    """The posts among ``post_ids`` that the caller may see, in no particular order."""
+    rows = await connection.fetch(
+        f"SELECT {POST_COLUMNS} FROM posts WHERE id = ANY($1::uuid[]) AND {visible_to('$2')}",  # noqa: S608
+        list(post_ids),
+        caller.user_id,
+    )
+    return await as_seen_by(connection, caller, rows)
+
+
+async def visible_post(connection: Connection, caller: Caller, post_id: uuid.UUID) -> Post:
+    """One post the caller may see; :class:`PostNotFound` otherwise."""
+    found = await visible_posts(connection, caller, [post_id])
+    if not found:
+        raise PostNotFound()
+    return found[0]
+
+
+async def lock_visible_post(
+    connection: Connection, caller: Caller, post_id: uuid.UUID, *, for_delete: bool = False
+) -> Row:
+    """Lock a post the caller may see, for a change in the current transaction; :class:`PostNotFound`
+    otherwise.
+
+    Every change to a post, or to its likes and comments, starts here: writers of one post take its
+    row lock first, so they queue in one order and never deadlock; and the post cannot be deleted
+    while a like or comment is being added to it.
+    """
+    mode = "UPDATE" if for_delete else "NO KEY UPDATE"
+    row = await connection.fetchrow(
+        f"SELECT {POST_COLUMNS} FROM posts WHERE id = $1 FOR {mode}",  # noqa: S608
+        post_id,
+    )
+    if row is None or not caller.can_see(row["author_id"], Visibility(row["visibility"])):
+        raise PostNotFound()
+    return row

@@ -1,0 +1,187 @@
+"""Posts: publish (idempotently), edit, delete, read one or many, list an author's.
+
+The rules, whatever the gateway checked: writing needs a caller; a private post exists only for its
+author (to anyone else: not found); only the author edits a post; the author, a moderator or an
+admin deletes it, and its comments and likes go with it. Each change writes its outbox event in the
+transaction that makes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import uuid
+from collections.abc import Sequence
+
+from uuid_utils.compat import uuid7
+
+from idl.flock.events.v1.events import PostCreated, PostDeleted, PostUpdated
+from posts import outbox
+from posts.database import Database
+from posts.domain import MAX_POST_TEXT, Caller, Page, Post, Visibility, clean_text, now
+from posts.errors import IdempotencyKeyReused, InvalidArgument, NotAllowed
+from posts.pagination import POSTS, page_size
+from posts.queries import (
+    POST_COLUMNS,
+    as_seen_by,
+    lock_visible_post,
+    to_post,
+    visible_post,
+    visible_posts,
+    visible_to,
+)
+from posts.tables import MAX_IDEMPOTENCY_KEY
+
+MAX_POSTS_PER_GET = 100
+REPLAY_WINDOW = datetime.timedelta(hours=24)
+
+_INSERT_POST = f"""
+INSERT INTO posts (id, author_id, text, visibility, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $5)
+RETURNING {POST_COLUMNS}
+"""  # noqa: S608
+
+# Claims an idempotency key for a new post and answers the post it belongs to: ours if the key is new
+# or its earlier use has expired, otherwise the earlier one (which stays as it was). A concurrent
+# request with the same key waits here until the first commits, then sees its post.
+_CLAIM_KEY = """
+INSERT INTO idempotency_keys AS k (author_id, key, fingerprint, post_id, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (author_id, key) DO UPDATE SET
+    fingerprint = CASE WHEN k.created_at <= $6 THEN excluded.fingerprint ELSE k.fingerprint END,
+    post_id = CASE WHEN k.created_at <= $6 THEN excluded.post_id ELSE k.post_id END,
+    created_at = CASE WHEN k.created_at <= $6 THEN excluded.created_at ELSE k.created_at END
+RETURNING post_id, fingerprint
+"""
+
+_UPDATE_POST = f"""
+UPDATE posts SET text = $2, visibility = $3, updated_at = $4 WHERE id = $1
+RETURNING {POST_COLUMNS}
+"""  # noqa: S608
+
+_LIST_BY_AUTHOR = f"""
+SELECT {POST_COLUMNS} FROM posts
+WHERE author_id = $1 AND {visible_to("$2")} AND id < $3
+ORDER BY id DESC
+LIMIT $4
+"""  # noqa: S608 - only constants are interpolated
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Created:
+    """The post a CreatePost answers with; ``replayed`` when an idempotency key matched."""
+
+    post: Post
+    replayed: bool
+
+
+def _fingerprint(text: str, visibility: Visibility) -> str:
+    return hashlib.sha256(f"{visibility.value}\n{text}".encode()).hexdigest()
+
+
+def _check_idempotency_key(key: str) -> None:
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise InvalidArgument(
+            "idempotency_key", f"idempotency_key is longer than {MAX_IDEMPOTENCY_KEY} characters."
+        )
+    if "\x00" in key:
+        raise InvalidArgument("idempotency_key", "idempotency_key must not contain NUL characters.")
+
+
+class Posts:
+    """Posts, as the rules allow each caller to see and change them."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(
+        self, caller: Caller, *, text: str, visibility: Visibility | None, idempotency_key: str = ""
+    ) -> Created:
+        """Publish a post (public unless said otherwise). With an idempotency key, the same request
+        from the same author within 24 hours returns the first post instead of a new one."""
+        author_id = caller.signed_in()
+        text = clean_text(text, limit=MAX_POST_TEXT)
+        visibility = visibility or Visibility.PUBLIC
+        _check_idempotency_key(idempotency_key)
+        post_id, at = uuid7(), now()
+        async with self._db.transaction() as connection:
+            if idempotency_key:
+                fingerprint = _fingerprint(text, visibility)
+                claim = await connection.fetchrow(
+                    _CLAIM_KEY, author_id, idempotency_key, fingerprint, post_id, at, at - REPLAY_WINDOW
+                )
+                if claim["post_id"] != post_id:
+                    if claim["fingerprint"] != fingerprint:
+                        raise IdempotencyKeyReused()
+                    # The first post; NOT_FOUND if it has been deleted since.
+                    return Created(await visible_post(connection, caller, claim["post_id"]), replayed=True)
+            row = await connection.fetchrow(_INSERT_POST, post_id, author_id, text, visibility.value, at)
+            await outbox.record(
+                connection, PostCreated, at=at, actor_id=author_id, post_id=post_id, post_author_id=author_id
+            )
+        return Created(to_post(row, liked_by_caller=False), replayed=False)
+
+    async def update(
+        self, caller: Caller, post_id: uuid.UUID, *, text: str | None, visibility: Visibility | None
+    ) -> Post:
+        """Change the text and/or visibility (None leaves either as it is). Only the author may. A
+        request that changes nothing writes nothing."""
+        user_id = caller.signed_in()
+        new_text = None if text is None else clean_text(text, limit=MAX_POST_TEXT)
+        async with self._db.transaction() as connection:
+            row = await lock_visible_post(connection, caller, post_id)
+            if row["author_id"] != user_id:
+                raise NotAllowed("Only its author may edit a post.")
+            wanted = (new_text or row["text"], (visibility or Visibility(row["visibility"])).value)
+            if wanted != (row["text"], row["visibility"]):
+                at = now()
+                row = await connection.fetchrow(_UPDATE_POST, post_id, *wanted, at)
+                await outbox.record(
+                    connection, PostUpdated, at=at, actor_id=user_id, post_id=post_id, post_author_id=user_id
+                )
+            [post] = await as_seen_by(connection, caller, [row])
+        return post
+
+    async def delete(self, caller: Caller, post_id: uuid.UUID) -> None:
+        """Delete a post with its comments and likes: its author, a moderator or an admin may."""
+        user_id = caller.signed_in()
+        async with self._db.transaction() as connection:
+            row = await lock_visible_post(connection, caller, post_id, for_delete=True)
+            if row["author_id"] != user_id and not caller.moderates:
+                raise NotAllowed("Only its author or a moderator may delete a post.")
+            # Comments and likes go by ON DELETE CASCADE; their events are implied by this one.
+            await connection.execute("DELETE FROM posts WHERE id = $1", post_id)
+            await outbox.record(
+                connection,
+                PostDeleted,
+                at=now(),
+                actor_id=user_id,
+                post_id=post_id,
+                post_author_id=row["author_id"],
+            )
+
+    async def get(self, caller: Caller, post_id: uuid.UUID) -> Post:
+        """One post, if the caller may see it."""
+        async with self._db.connection() as connection:
+            return await visible_post(connection, caller, post_id)
+
+    async def get_many(self, caller: Caller, post_ids: Sequence[uuid.UUID]) -> list[Post]:
+        """Up to 100 posts, in the order asked, leaving out those missing or hidden from the caller."""
+        if len(post_ids) > MAX_POSTS_PER_GET:
+            raise InvalidArgument("post_ids", f"Ask for at most {MAX_POSTS_PER_GET} posts at a time.")
+        if not post_ids:
+            return []
+        async with self._db.connection() as connection:
+            found = {post.id: post for post in await visible_posts(connection, caller, post_ids)}
+        return [found[post_id] for post_id in post_ids if post_id in found]
+
+    async def list_by_author(
+        self, caller: Caller, author_id: uuid.UUID, *, size: int, token: str
+    ) -> Page[Post]:
+        """The author's posts that the caller may see, newest first."""
+        size, after = page_size(size), POSTS.decode(token)
+        async with self._db.connection() as connection:
+            rows = await connection.fetch(_LIST_BY_AUTHOR, author_id, caller.user_id, after, size + 1)
+            rows, next_token = POSTS.cut(rows, size, key=lambda row: row["id"])
+            return Page(await as_seen_by(connection, caller, rows), next_token)

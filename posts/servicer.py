@@ -1,0 +1,268 @@
+"""The gRPC face of the service, and nothing more: protobuf in, one call to the rules, protobuf out.
+
+Every method goes through :func:`_rpc`, the one place that turns the service's errors into gRPC
+status codes (the offending field of an INVALID_ARGUMENT in trailing metadata ``flock-field``) and
+that refuses to start work whose deadline has already passed. Protobuf types stop here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from idl.flock.posts.v1 import posts_pb2 as pb
+from idl.flock.posts.v1 import posts_pb2_grpc
+from posts.comments import Comments
+from posts.database import is_outage
+from posts.domain import Caller, Comment, Post, Role, Visibility, parse_id, parse_optional_id
+from posts.errors import (
+    CommentNotFound,
+    IdempotencyKeyReused,
+    InvalidArgument,
+    NotAllowed,
+    NotSignedIn,
+    PostNotFound,
+    PostsError,
+)
+from posts.likes import Likes
+from posts.service import Posts
+
+log = logging.getLogger("flock.posts")
+
+FIELD_METADATA = "flock-field"
+# Less time than this left on arrival: no database round trip could finish in it, so none starts.
+MIN_USEFUL_SECONDS = 0.005
+
+STATUS: dict[type[PostsError], grpc.StatusCode] = {
+    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    NotSignedIn: grpc.StatusCode.UNAUTHENTICATED,
+    PostNotFound: grpc.StatusCode.NOT_FOUND,
+    CommentNotFound: grpc.StatusCode.NOT_FOUND,
+    NotAllowed: grpc.StatusCode.PERMISSION_DENIED,
+    IdempotencyKeyReused: grpc.StatusCode.ALREADY_EXISTS,
+}
+
+_ROLES = {
+    pb.ROLE_UNSPECIFIED: Role.USER,
+    pb.ROLE_USER: Role.USER,
+    pb.ROLE_MODERATOR: Role.MODERATOR,
+    pb.ROLE_ADMIN: Role.ADMIN,
+}
+_VISIBILITIES = {
+    pb.VISIBILITY_UNSPECIFIED: None,
+    pb.VISIBILITY_PUBLIC: Visibility.PUBLIC,
+    pb.VISIBILITY_PRIVATE: Visibility.PRIVATE,
+}
+_VISIBILITY_MESSAGES = {Visibility.PUBLIC: pb.VISIBILITY_PUBLIC, Visibility.PRIVATE: pb.VISIBILITY_PRIVATE}
+
+Context = grpc.aio.ServicerContext[Any, Any]
+Request = TypeVar("Request")
+Response = TypeVar("Response")
+
+
+async def _abort(context: Context, error: PostsError) -> NoReturn:
+    field = getattr(error, "field", "")
+    await context.abort(
+        STATUS[type(error)],
+        str(error),
+        trailing_metadata=((FIELD_METADATA, field),) if field else (),
+    )
+
+
+def _rpc(
+    handler: Callable[[PostsServicer, Request, Context], Awaitable[Response]],
+) -> Callable[[PostsServicer, Request, Context], Awaitable[Response]]:
+    """Run ``handler`` unless its deadline has passed, translating errors to status codes."""
+
+    @functools.wraps(handler)
+    async def guarded(self: PostsServicer, request: Request, context: Context) -> Response:
+        remaining = context.time_remaining()
+        if remaining is not None and remaining < MIN_USEFUL_SECONDS:
+            await context.abort(
+                grpc.StatusCode.DEADLINE_EXCEEDED, "The deadline passed before the call began."
+            )
+        try:
+            return await handler(self, request, context)
+        except PostsError as error:
+            await _abort(context, error)
+        except Exception as error:
+            request_id = dict(context.invocation_metadata() or ()).get("x-request-id", "")
+            if is_outage(error):
+                log.warning(
+                    "%s failed, database unreachable (request %s): %r", handler.__name__, request_id, error
+                )
+                await context.abort(grpc.StatusCode.UNAVAILABLE, "The posts database is unavailable.")
+            log.exception("%s failed (request %s)", handler.__name__, request_id)
+            await context.abort(grpc.StatusCode.INTERNAL, "Internal error.")
+        raise AssertionError("unreachable: context.abort raises")
+
+    return guarded
+
+
+def _caller(message: pb.Caller) -> Caller:
+    role = _ROLES.get(message.role)
+    if role is None:
+        raise InvalidArgument("caller.role", "caller.role is not a known role.")
+    return Caller(user_id=parse_optional_id(message.user_id, "caller.user_id"), role=role)
+
+
+def _visibility(value: pb.Visibility.ValueType) -> Visibility | None:
+    if value not in _VISIBILITIES:
+        raise InvalidArgument("visibility", "visibility is not a known visibility.")
+    return _VISIBILITIES[value]
+
+
+def _timestamp(moment: datetime.datetime) -> Timestamp:
+    timestamp = Timestamp()
+    timestamp.FromDatetime(moment)
+    return timestamp
+
+
+def _post(post: Post) -> pb.Post:
+    return pb.Post(
+        id=str(post.id),
+        author_id=str(post.author_id),
+        text=post.text,
+        visibility=_VISIBILITY_MESSAGES[post.visibility],
+        created_at=_timestamp(post.created_at),
+        updated_at=_timestamp(post.updated_at),
+        like_count=post.like_count,
+        comment_count=post.comment_count,
+        liked_by_caller=post.liked_by_caller,
+    )
+
+
+def _comment(comment: Comment) -> pb.Comment:
+    return pb.Comment(
+        id=str(comment.id),
+        post_id=str(comment.post_id),
+        author_id=str(comment.author_id),
+        parent_id=str(comment.parent_id or ""),
+        text=comment.text,
+        created_at=_timestamp(comment.created_at),
+        reply_count=comment.reply_count,
+    )
+
+
+class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
+    """``flock.posts.v1.PostsService`` over the rules in ``Posts``, ``Comments`` and ``Likes``."""
+
+    def __init__(self, posts: Posts, comments: Comments, likes: Likes) -> None:
+        self._posts = posts
+        self._comments = comments
+        self._likes = likes
+
+    @_rpc
+    async def CreatePost(self, request: pb.CreatePostRequest, context: Context) -> pb.CreatePostResponse:  # noqa: N802
+        created = await self._posts.create(
+            _caller(request.caller),
+            text=request.text,
+            visibility=_visibility(request.visibility),
+            idempotency_key=request.idempotency_key,
+        )
+        return pb.CreatePostResponse(post=_post(created.post), replayed=created.replayed)
+
+    @_rpc
+    async def UpdatePost(self, request: pb.UpdatePostRequest, context: Context) -> pb.UpdatePostResponse:  # noqa: N802
+        post = await self._posts.update(
+            _caller(request.caller),
+            parse_id(request.post_id, "post_id"),
+            text=request.text if request.HasField("text") else None,
+            visibility=_visibility(request.visibility),
+        )
+        return pb.UpdatePostResponse(post=_post(post))
+
+    @_rpc
+    async def DeletePost(self, request: pb.DeletePostRequest, context: Context) -> pb.DeletePostResponse:  # noqa: N802
+        await self._posts.delete(_caller(request.caller), parse_id(request.post_id, "post_id"))
+        return pb.DeletePostResponse()
+
+    @_rpc
+    async def GetPost(self, request: pb.GetPostRequest, context: Context) -> pb.GetPostResponse:  # noqa: N802
+        post = await self._posts.get(_caller(request.caller), parse_id(request.post_id, "post_id"))
+        return pb.GetPostResponse(post=_post(post))
+
+    @_rpc
+    async def GetPosts(self, request: pb.GetPostsRequest, context: Context) -> pb.GetPostsResponse:  # noqa: N802
+        posts = await self._posts.get_many(
+            _caller(request.caller), [parse_id(post_id, "post_ids") for post_id in request.post_ids]
+        )
+        return pb.GetPostsResponse(posts=[_post(post) for post in posts])
+
+    @_rpc
+    async def ListPosts(self, request: pb.ListPostsRequest, context: Context) -> pb.ListPostsResponse:  # noqa: N802
+        page = await self._posts.list_by_author(
+            _caller(request.caller),
+            parse_id(request.author_id, "author_id"),
+            size=request.page_size,
+            token=request.page_token,
+        )
+        return pb.ListPostsResponse(
+            posts=[_post(post) for post in page.items], next_page_token=page.next_page_token
+        )
+
+    @_rpc
+    async def AddComment(self, request: pb.AddCommentRequest, context: Context) -> pb.AddCommentResponse:  # noqa: N802
+        comment = await self._comments.add(
+            _caller(request.caller),
+            parse_id(request.post_id, "post_id"),
+            parent_id=parse_optional_id(request.parent_id, "parent_id"),
+            text=request.text,
+        )
+        return pb.AddCommentResponse(comment=_comment(comment))
+
+    @_rpc
+    async def ListComments(  # noqa: N802
+        self, request: pb.ListCommentsRequest, context: Context
+    ) -> pb.ListCommentsResponse:
+        page = await self._comments.list(
+            _caller(request.caller),
+            parse_id(request.post_id, "post_id"),
+            parent_id=parse_optional_id(request.parent_id, "parent_id"),
+            size=request.page_size,
+            token=request.page_token,
+        )
+        return pb.ListCommentsResponse(
+            comments=[_comment(comment) for comment in page.items], next_page_token=page.next_page_token
+        )
+
+    @_rpc
+    async def DeleteComment(  # noqa: N802
+        self, request: pb.DeleteCommentRequest, context: Context
+    ) -> pb.DeleteCommentResponse:
+        await self._comments.delete(
+            _caller(request.caller),
+            parse_id(request.post_id, "post_id"),
+            parse_id(request.comment_id, "comment_id"),
+        )
+        return pb.DeleteCommentResponse()
+
+    @_rpc
+    async def LikePost(self, request: pb.LikePostRequest, context: Context) -> pb.LikePostResponse:  # noqa: N802
+        post = await self._likes.like(_caller(request.caller), parse_id(request.post_id, "post_id"))
+        return pb.LikePostResponse(post=_post(post))
+
+    @_rpc
+    async def UnlikePost(self, request: pb.UnlikePostRequest, context: Context) -> pb.UnlikePostResponse:  # noqa: N802
+        post = await self._likes.unlike(_caller(request.caller), parse_id(request.post_id, "post_id"))
+        return pb.UnlikePostResponse(post=_post(post))
+
+    @_rpc
+    async def ListLikedPosts(  # noqa: N802
+        self, request: pb.ListLikedPostsRequest, context: Context
+    ) -> pb.ListLikedPostsResponse:
+        page = await self._likes.liked_by(
+            _caller(request.caller),
+            parse_id(request.user_id, "user_id"),
+            size=request.page_size,
+            token=request.page_token,
+        )
+        return pb.ListLikedPostsResponse(
+            posts=[_post(post) for post in page.items], next_page_token=page.next_page_token
+        )

@@ -1,0 +1,90 @@
+"""Piccolo tables of the posts database: the schema its migrations are made from.
+
+The service reads and writes them with SQL through the engine's asyncpg pool (see ``database.py``):
+its writes lean on ``ON CONFLICT``, row locks and counters that the query builder does not express.
+The composite and partial indexes the keyset queries need are added by a hand-written migration (the
+"keyset indexes" one in ``piccolo_migrations/``): Piccolo tables declare single-column ones only.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import JSONB, UUID, BigInt, BigSerial, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.constraints import Check, Unique
+from piccolo.table import Table
+
+MAX_IDEMPOTENCY_KEY = 200
+
+
+class Post(Table, tablename="posts"):
+    """A post. ``like_count`` and ``comment_count`` are kept in the transaction that adds or removes a
+    like or comment, so they always equal the rows they count."""
+
+    id = UUID(primary_key=True)  # a UUIDv7 from the service: ids sort by creation time
+    author_id = UUID(null=False)
+    text = Text(null=False)
+    visibility = Varchar(length=16, null=False, default="public")
+    created_at = Timestamptz(null=False)
+    updated_at = Timestamptz(null=False)
+    like_count = BigInt(null=False, default=0)
+    comment_count = BigInt(null=False, default=0)
+
+    known_visibility = Check("visibility IN ('public', 'private')")
+    counts_not_negative = Check("like_count >= 0 AND comment_count >= 0")
+
+
+class Comment(Table, tablename="comments"):
+    """A comment on a post, or a reply to a top-level comment (``parent_id``): one level deep."""
+
+    id = UUID(primary_key=True)  # a UUIDv7
+    post_id = ForeignKey(references=Post, on_delete=OnDelete.cascade, null=False)
+    parent_id: ForeignKey[Comment] = ForeignKey(
+        references="self", on_delete=OnDelete.cascade, null=True, default=None
+    )
+    author_id = UUID(null=False)
+    text = Text(null=False)
+    created_at = Timestamptz(null=False)
+    reply_count = BigInt(null=False, default=0)
+
+    reply_count_not_negative = Check("reply_count >= 0")
+
+
+class Like(Table, tablename="likes"):
+    """One user's like of one post: the unique constraint is what makes it at most one."""
+
+    id = BigSerial(primary_key=True)
+    post_id = ForeignKey(references=Post, on_delete=OnDelete.cascade, null=False, index=True)
+    user_id = UUID(null=False)
+    liked_at = Timestamptz(null=False)
+
+    one_like_per_user = Unique(["user_id", "post_id"])
+
+
+class IdempotencyKey(Table, tablename="idempotency_keys"):
+    """A CreatePost idempotency key and the post it created. Rows older than 24 hours count as gone.
+    ``post_id`` is deliberately not a foreign key: the key outlives a deleted post, so that its replay
+    answers NOT_FOUND rather than creating the post again."""
+
+    id = BigSerial(primary_key=True)
+    author_id = UUID(null=False)
+    key = Varchar(length=MAX_IDEMPOTENCY_KEY, null=False)
+    # SHA-256 of the request's text and visibility: a reused key with another body is refused.
+    fingerprint = Varchar(length=64, null=False)
+    post_id = UUID(null=False)
+    created_at = Timestamptz(null=False, index=True)
+
+    one_per_author = Unique(["author_id", "key"])
+
+
+class OutboxEvent(Table, tablename="outbox"):
+    """An event written in the transaction of the change it describes, waiting for the relay to
+    publish it (``published_at`` is null until then)."""
+
+    id = BigSerial(primary_key=True)
+    event_id = UUID(null=False, unique=True)
+    topic = Text(null=False)
+    key = Text(null=False)
+    event_type = Text(null=False)
+    payload = JSONB(null=False)
+    occurred_at = Timestamptz(null=False)
+    published_at = Timestamptz(null=True, default=None)

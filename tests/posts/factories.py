@@ -1,0 +1,107 @@
+"""Test data for the posts service, made through its gRPC API: callers, posts, comments, likes."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable
+
+import grpc
+import pytest
+
+from idl.flock.posts.v1 import posts_pb2 as pb
+from idl.flock.posts.v1 import posts_pb2_grpc
+
+FIELD = "flock-field"
+ANONYMOUS = pb.Caller()
+_serial = itertools.count(1)
+
+
+def caller(role: pb.Role.ValueType = pb.ROLE_USER) -> pb.Caller:
+    """A new user nobody has seen before (the posts service knows users only by id)."""
+    return pb.Caller(user_id=str(uuid.uuid4()), role=role)
+
+
+def moderator() -> pb.Caller:
+    return caller(pb.ROLE_MODERATOR)
+
+
+def admin() -> pb.Caller:
+    return caller(pb.ROLE_ADMIN)
+
+
+def text(prefix: str = "post") -> str:
+    return f"{prefix} number {next(_serial)}"
+
+
+def fails(call: Callable[[], object], code: grpc.StatusCode, field: str = "") -> grpc.RpcError:
+    """Run ``call``, which must fail with ``code`` (and, if given, name ``field`` in flock-field)."""
+    with pytest.raises(grpc.RpcError) as raised:
+        call()
+    error = raised.value
+    assert error.code() == code, f"{error.code()}: {error.details()}"
+    if field:
+        # Text metadata arrives as str, whatever the stubs say.
+        named = [str(item.value) for item in error.trailing_metadata() or () if item.key == FIELD]
+        assert named == [field], error.trailing_metadata()
+        assert error.details(), "a human message comes with the field"
+    return error
+
+
+class PostsApi:
+    """The posts service in a few words per call, for arranging tests; each call waits at most 10 s."""
+
+    TIMEOUT = 10.0
+
+    def __init__(self, stub: posts_pb2_grpc.PostsServiceStub) -> None:
+        self.stub = stub
+
+    def post(
+        self,
+        author: pb.Caller | None = None,
+        *,
+        body: str | None = None,
+        visibility: pb.Visibility.ValueType = pb.VISIBILITY_PUBLIC,
+    ) -> pb.Post:
+        request = pb.CreatePostRequest(caller=author or caller(), text=body or text(), visibility=visibility)
+        return self.stub.CreatePost(request, timeout=self.TIMEOUT).post
+
+    def private_post(self, author: pb.Caller | None = None) -> pb.Post:
+        return self.post(author, visibility=pb.VISIBILITY_PRIVATE)
+
+    def get(self, reader: pb.Caller, post: pb.Post) -> pb.Post:
+        return self.stub.GetPost(pb.GetPostRequest(caller=reader, post_id=post.id), timeout=self.TIMEOUT).post
+
+    def comment(
+        self, author: pb.Caller, post: pb.Post, *, reply_to: pb.Comment | None = None, body: str = ""
+    ) -> pb.Comment:
+        request = pb.AddCommentRequest(
+            caller=author,
+            post_id=post.id,
+            parent_id=reply_to.id if reply_to else "",
+            text=body or text("comment"),
+        )
+        return self.stub.AddComment(request, timeout=self.TIMEOUT).comment
+
+    def comments(
+        self, reader: pb.Caller, post: pb.Post, parent: pb.Comment | None = None, page_size: int = 100
+    ) -> list[pb.Comment]:
+        request = pb.ListCommentsRequest(
+            caller=reader, post_id=post.id, parent_id=parent.id if parent else "", page_size=page_size
+        )
+        return list(self.stub.ListComments(request, timeout=self.TIMEOUT).comments)
+
+    def like(self, liker: pb.Caller, post: pb.Post) -> pb.Post:
+        return self.stub.LikePost(
+            pb.LikePostRequest(caller=liker, post_id=post.id), timeout=self.TIMEOUT
+        ).post
+
+    def unlike(self, liker: pb.Caller, post: pb.Post) -> pb.Post:
+        request = pb.UnlikePostRequest(caller=liker, post_id=post.id)
+        return self.stub.UnlikePost(request, timeout=self.TIMEOUT).post
+
+    def delete(self, deleter: pb.Caller, post: pb.Post) -> None:
+        self.stub.DeletePost(pb.DeletePostRequest(caller=deleter, post_id=post.id), timeout=self.TIMEOUT)
+
+    def author_of(self, post: pb.Post) -> pb.Caller:
+        return pb.Caller(user_id=post.author_id, role=pb.ROLE_USER)

@@ -1,0 +1,97 @@
+"""Malformed requests: INVALID_ARGUMENT, the offending field in trailing metadata ``flock-field`` and a
+message for humans. Lengths count characters after trimming."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import pytest
+
+from idl.flock.posts.v1 import posts_pb2 as pb
+from idl.flock.posts.v1 import posts_pb2_grpc
+from tests.posts.factories import PostsApi, caller, fails
+
+SOMEONE = caller()
+SOME_ID = str(uuid.uuid4())
+
+
+@pytest.mark.parametrize(
+    ("method", "request_", "field"),
+    [
+        ("CreatePost", pb.CreatePostRequest(caller=SOMEONE, text=""), "text"),
+        ("CreatePost", pb.CreatePostRequest(caller=SOMEONE, text=" \n\t "), "text"),
+        ("CreatePost", pb.CreatePostRequest(caller=SOMEONE, text="x" * 5001), "text"),
+        ("CreatePost", pb.CreatePostRequest(caller=SOMEONE, text="nul \x00 inside"), "text"),
+        (
+            "CreatePost",
+            pb.CreatePostRequest(caller=SOMEONE, text="hi", visibility=pb.Visibility.ValueType(7)),
+            "visibility",
+        ),
+        (
+            "CreatePost",
+            pb.CreatePostRequest(caller=SOMEONE, text="hi", idempotency_key="k" * 201),
+            "idempotency_key",
+        ),
+        ("CreatePost", pb.CreatePostRequest(caller=pb.Caller(user_id="bob"), text="hi"), "caller.user_id"),
+        (
+            "CreatePost",
+            pb.CreatePostRequest(caller=pb.Caller(user_id=SOME_ID, role=pb.Role.ValueType(9)), text="hi"),
+            "caller.role",
+        ),
+        ("GetPost", pb.GetPostRequest(caller=SOMEONE, post_id="42"), "post_id"),
+        ("GetPost", pb.GetPostRequest(caller=SOMEONE), "post_id"),
+        ("GetPost", pb.GetPostRequest(caller=SOMEONE, post_id="{" + SOME_ID + "}"), "post_id"),
+        ("GetPosts", pb.GetPostsRequest(caller=SOMEONE, post_ids=[SOME_ID, "nope"]), "post_ids"),
+        ("UpdatePost", pb.UpdatePostRequest(caller=SOMEONE, post_id=SOME_ID, text="  "), "text"),
+        ("UpdatePost", pb.UpdatePostRequest(caller=SOMEONE, post_id="x", text="hi"), "post_id"),
+        ("DeletePost", pb.DeletePostRequest(caller=SOMEONE, post_id="x"), "post_id"),
+        ("ListPosts", pb.ListPostsRequest(caller=SOMEONE, author_id="x"), "author_id"),
+        ("ListPosts", pb.ListPostsRequest(caller=SOMEONE), "author_id"),
+        ("AddComment", pb.AddCommentRequest(caller=SOMEONE, post_id=SOME_ID, text="x" * 2001), "text"),
+        ("AddComment", pb.AddCommentRequest(caller=SOMEONE, post_id=SOME_ID, text=""), "text"),
+        (
+            "AddComment",
+            pb.AddCommentRequest(caller=SOMEONE, post_id=SOME_ID, parent_id="x", text="hi"),
+            "parent_id",
+        ),
+        ("AddComment", pb.AddCommentRequest(caller=SOMEONE, post_id="x", text="hi"), "post_id"),
+        ("ListComments", pb.ListCommentsRequest(caller=SOMEONE, post_id=SOME_ID, parent_id="x"), "parent_id"),
+        ("ListComments", pb.ListCommentsRequest(caller=SOMEONE, post_id=SOME_ID, page_size=101), "page_size"),
+        (
+            "DeleteComment",
+            pb.DeleteCommentRequest(caller=SOMEONE, post_id=SOME_ID, comment_id="x"),
+            "comment_id",
+        ),
+        ("LikePost", pb.LikePostRequest(caller=SOMEONE, post_id="x"), "post_id"),
+        ("UnlikePost", pb.UnlikePostRequest(caller=SOMEONE, post_id="x"), "post_id"),
+        ("ListLikedPosts", pb.ListLikedPostsRequest(caller=SOMEONE, user_id="x"), "user_id"),
+    ],
+)
+def test_malformed_requests_name_the_offending_field(
+    stub: posts_pb2_grpc.PostsServiceStub, method: str, request_: object, field: str
+) -> None:
+    fails(lambda: getattr(stub, method)(request_, timeout=5), grpc.StatusCode.INVALID_ARGUMENT, field)
+
+
+def test_the_limits_count_characters_after_trimming(
+    api: PostsApi, stub: posts_pb2_grpc.PostsServiceStub
+) -> None:
+    longest = "é" * 5000  # characters, not bytes
+    post = stub.CreatePost(pb.CreatePostRequest(caller=caller(), text=f"  {longest}\n"), timeout=5).post
+    assert post.text == longest
+    comment = api.comment(caller(), post, body=f" {'c' * 2000} ")
+    assert comment.text == "c" * 2000
+
+
+def test_text_keeps_its_inner_whitespace_and_line_breaks(api: PostsApi) -> None:
+    assert api.post(body="  two\n\nparagraphs  ").text == "two\n\nparagraphs"
+
+
+def test_an_anonymous_caller_is_an_empty_user_id(
+    api: PostsApi, stub: posts_pb2_grpc.PostsServiceStub
+) -> None:
+    post = api.post()
+    for anonymous in (pb.Caller(), pb.Caller(role=pb.ROLE_ADMIN), None):
+        request = pb.GetPostRequest(caller=anonymous, post_id=post.id)
+        assert not stub.GetPost(request, timeout=5).post.liked_by_caller
