@@ -15,7 +15,7 @@ from gateway.auth.passwords import Passwords
 from gateway.auth.service import Sessions
 from gateway.auth.tokens import AccessTokens
 from gateway.clients import PostsClient, open_channel
-from gateway.database import bind_tables, make_engine
+from gateway.database import bind_tables, keep_session, make_engine
 from gateway.docs import docs_assets_router, openapi_config
 from gateway.errors import EXCEPTION_HANDLERS, refuse_non_json_body
 from gateway.health import HealthController, ProblemsController
@@ -48,7 +48,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+        await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=keep_session)
         # gRPC channels belong to the event loop they are made on: make them here, not at import.
         posts_channel = open_channel(settings.posts_addr)
         app.state.posts = PostsClient(posts_channel, settings.grpc_timeout)

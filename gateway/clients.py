@@ -23,6 +23,7 @@ T = TypeVar("T")
 Reply = TypeVar("Reply")
 
 FIELD_METADATA = "flock-field"  # which request field an INVALID_ARGUMENT is about
+REASON_METADATA = "flock-reason"  # a stable code for what went wrong (post_not_found, …)
 VISIBILITIES = {"public": pb.VISIBILITY_PUBLIC, "private": pb.VISIBILITY_PRIVATE}
 _VISIBILITY_NAMES = {value: name for name, value in VISIBILITIES.items()}
 _ROLES = {"user": pb.ROLE_USER, "moderator": pb.ROLE_MODERATOR, "admin": pb.ROLE_ADMIN}
@@ -45,15 +46,18 @@ def open_channel(address: str) -> grpc.aio.Channel:
 
 
 class ServiceCallFailed(Exception):
-    """A call to an internal service failed with ``status``; ``field`` names the offending request
-    field for INVALID_ARGUMENT."""
+    """A call to an internal service failed with ``status``; ``reason`` is the service's stable code
+    for it, and ``field`` names the offending request field of an INVALID_ARGUMENT."""
 
-    def __init__(self, service: str, status: grpc.StatusCode, detail: str, field: str = "") -> None:
+    def __init__(
+        self, service: str, status: grpc.StatusCode, detail: str, field: str = "", reason: str = ""
+    ) -> None:
         super().__init__(f"{service}: {status.name}: {detail}")
         self.service = service
         self.status = status
         self.detail = detail
         self.field = field
+        self.reason = reason
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -140,25 +144,32 @@ class PostsClient:
         timeout: float,
         caller: Caller = Caller(user_id=None),
         request_id: str = "",
+        stub: posts_pb2_grpc.PostsServiceAsyncStub | None = None,
     ) -> None:
+        self._stub: posts_pb2_grpc.PostsServiceAsyncStub = stub or posts_pb2_grpc.PostsServiceStub(channel)
         self._channel = channel
-        self._stub = posts_pb2_grpc.PostsServiceStub(channel)
         self._timeout = timeout
         self._caller = caller
         self._request_id = request_id
 
     def acting_as(self, caller: Caller, request_id: str) -> PostsClient:
-        """This client, calling on behalf of ``caller`` within request ``request_id``."""
-        return PostsClient(self._channel, self._timeout, caller, request_id)
+        """This client, calling on behalf of ``caller`` within request ``request_id`` (one per request,
+        sharing the channel and stub)."""
+        return PostsClient(self._channel, self._timeout, caller, request_id, self._stub)
 
     async def _call(self, method: Callable[..., Awaitable[Reply]], request: object) -> Reply:
         try:
             metadata = (("x-request-id", self._request_id),)
             return await method(request, timeout=self._timeout, metadata=metadata)
         except grpc.aio.AioRpcError as error:
-            trailing = error.trailing_metadata() or ()
-            field = next((str(value) for key, value in trailing if key == FIELD_METADATA), "")
-            raise ServiceCallFailed(self.SERVICE, error.code(), error.details() or "", field) from None
+            trailing = dict(error.trailing_metadata() or ())
+            raise ServiceCallFailed(
+                self.SERVICE,
+                error.code(),
+                error.details() or "",
+                field=str(trailing.get(FIELD_METADATA, "")),
+                reason=str(trailing.get(REASON_METADATA, "")),
+            ) from None
 
     async def create_post(self, text: str, visibility: str, idempotency_key: str) -> tuple[PostRecord, bool]:
         """The new post, and whether it was a replay of an earlier request with the same key."""

@@ -159,6 +159,15 @@ SERVICE_PROBLEMS: dict[grpc.StatusCode, ProblemKind] = {
     grpc.StatusCode.UNAVAILABLE: HTTP_PROBLEMS[503],
     grpc.StatusCode.DEADLINE_EXCEEDED: ProblemKind(504, "timeout", "A service took too long to answer"),
 }
+# Finer codes for some of them, by the reason the service gives.
+SERVICE_REASONS: dict[str, ProblemKind] = {
+    kind.code: kind
+    for kind in (
+        ProblemKind(404, "post_not_found", "Post not found"),
+        ProblemKind(404, "comment_not_found", "Comment not found"),
+        ProblemKind(409, "idempotency_key_reused", "Idempotency key reused"),
+    )
+}
 BAD_GATEWAY = ProblemKind(502, "bad_gateway", "A service failed")
 # Request fields of the gRPC contracts, by the name the REST API gives them.
 _REST_FIELDS = {"page_size": "limit", "page_token": "cursor", "idempotency_key": "Idempotency-Key"}
@@ -167,7 +176,7 @@ _REST_FIELDS = {"page_size": "limit", "page_token": "cursor", "idempotency_key":
 def problem_catalog() -> dict[str, ProblemKind]:
     """Every problem code the gateway can answer with."""
     kinds = [VALIDATION_FAILED, MALFORMED_BODY, INVALID_CURSOR, BAD_GATEWAY, *HTTP_PROBLEMS.values()]
-    kinds += list(SERVICE_PROBLEMS.values())
+    kinds += [*SERVICE_PROBLEMS.values(), *SERVICE_REASONS.values()]
     kinds += [problem.kind for problem in DOMAIN_PROBLEMS.values()]
     return {kind.code: kind for kind in kinds}
 
@@ -196,14 +205,23 @@ def _field_error(request: Request[Any, Any, Any], raw: object) -> FieldError:
     if not isinstance(raw, dict):
         return FieldError(field="", message=str(raw))
     message, path = split_message(str(raw.get("message", "invalid value")))
-    return FieldError(field=path or _public_name(request, str(raw.get("key") or "")), message=message)
+    key = str(raw.get("key") or "")
+    if "matching regex" in message and not path:
+        # A parameter's pattern means nothing to a client; its description says what is expected.
+        description = getattr(_kwarg_definition(request, key), "description", None)
+        message = f"Invalid format: {description}" if description else "Invalid format"
+    return FieldError(field=path or _public_name(request, key), message=message)
 
 
 def _public_name(request: Request[Any, Any, Any], key: str) -> str:
     # Litestar names a parameter by its Python name; clients know the header or query name.
-    parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
-    declared = getattr(parameter.kwarg_definition, "name", None) if parameter else None
+    declared = getattr(_kwarg_definition(request, key), "name", None)
     return str(declared or key)
+
+
+def _kwarg_definition(request: Request[Any, Any, Any], key: str) -> object:
+    parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    return parameter.kwarg_definition if parameter else None
 
 
 def _body_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
@@ -269,6 +287,9 @@ def handle_service_call_failed(
             request, Problem(INVALID_CURSOR, "Use a cursor from a previous page, unchanged.")
         )
     kind = SERVICE_PROBLEMS.get(exc.status)
+    reason = SERVICE_REASONS.get(exc.reason)
+    if kind is not None and reason is not None and reason.status == kind.status:
+        kind = reason
     if kind is None:
         log.error("request %s: %s", request_id_of(request), exc)
         detail = "A service failed; quote the request_id when reporting it."

@@ -62,6 +62,12 @@ class Database:
             yield connection
 
 
+async def keep_session(connection: Connection) -> None:
+    """asyncpg resets a connection's session (RESET ALL, UNLISTEN, advisory unlocks) each time it goes
+    back to the pool: one round trip per call. Nothing here changes session state, and asyncpg still
+    rolls back an unfinished transaction, so the reset is skipped."""
+
+
 def is_outage(error: BaseException) -> bool:
     """Whether ``error`` means the database could not be reached or went away (worth retrying later),
     rather than a bug."""

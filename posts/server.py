@@ -19,7 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from idl.flock.posts.v1 import posts_pb2, posts_pb2_grpc
 from posts.comments import Comments
-from posts.database import Database, make_engine
+from posts.database import Database, keep_session, make_engine
 from posts.likes import Likes
 from posts.service import Posts
 from posts.servicer import PostsServicer
@@ -34,7 +34,7 @@ SERVICE_NAME = posts_pb2.DESCRIPTOR.services_by_name["PostsService"].full_name
 async def lifespan(settings: PostsSettings) -> AsyncIterator[Database]:
     """The database pool, open for the duration of the block."""
     engine = make_engine(settings.db_url)
-    await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+    await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=keep_session)
     try:
         yield Database(engine)
     finally:

@@ -36,6 +36,7 @@ from posts.service import Posts
 log = logging.getLogger("flock.posts")
 
 FIELD_METADATA = "flock-field"
+REASON_METADATA = "flock-reason"
 # Less time than this left on arrival: no database round trip could finish in it, so none starts.
 MIN_USEFUL_SECONDS = 0.005
 
@@ -68,11 +69,8 @@ Response = TypeVar("Response")
 
 async def _abort(context: Context, error: PostsError) -> NoReturn:
     field = getattr(error, "field", "")
-    await context.abort(
-        STATUS[type(error)],
-        str(error),
-        trailing_metadata=((FIELD_METADATA, field),) if field else (),
-    )
+    metadata = ((REASON_METADATA, error.reason),) + (((FIELD_METADATA, field),) if field else ())
+    await context.abort(STATUS[type(error)], str(error), trailing_metadata=metadata)
 
 
 def _rpc(

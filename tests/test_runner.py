@@ -17,13 +17,14 @@ import pytest
 
 from scripts import devstack
 from tests.conftest import FAST_ARGON2, free_port
-from tests.factories import Members
+from tests.factories import Members, Posts
 
 
 class Runner:
     def __init__(self, data_dir: Path, port: int) -> None:
         self.data_dir = data_dir
         self.port = port
+        self.posts_port = free_port()
         self.output: list[str] = []
 
     def command(self, *args: str) -> list[str]:
@@ -31,7 +32,7 @@ class Runner:
 
     def start(self) -> subprocess.Popen[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLOCK_")}
-        env.update(FAST_ARGON2, FLOCK_GATEWAY_PORT=str(self.port))
+        env.update(FAST_ARGON2, FLOCK_GATEWAY_PORT=str(self.port), FLOCK_POSTS_PORT=str(self.posts_port))
         child = subprocess.Popen(
             self.command("up"),
             cwd=devstack.ROOT,
@@ -73,6 +74,7 @@ def test_up_serves_the_api_keeps_data_and_stops_cleanly(runner: Runner) -> None:
     assert f"{url}/api/v1" in printed
     assert f"{url}/docs" in printed
     member = Members(url).create()
+    post = Posts(url).create(member, "written before the restart")
     assert (runner.data_dir / "secrets" / "jwt-secret").stat().st_mode & 0o077 == 0
 
     child.send_signal(signal.SIGINT)  # Ctrl-C
@@ -85,6 +87,7 @@ def test_up_serves_the_api_keeps_data_and_stops_cleanly(runner: Runner) -> None:
     # A second run reuses the data and the secret: the old session still authenticates.
     child = runner.start()
     assert httpx.get(f"{url}/api/v1/users/me", headers=member.auth).json()["username"] == member.username
+    assert httpx.get(f"{url}/api/v1/posts/{post['id']}").json()["text"] == "written before the restart"
     stopped = subprocess.run(
         runner.command("down"), cwd=devstack.ROOT, capture_output=True, text=True, check=False
     )

@@ -16,6 +16,7 @@ import uuid
 from gateway.auth.passwords import Passwords
 from gateway.auth.tables import AuthSession, RefreshToken
 from gateway.auth.tokens import AccessTokens, InvalidToken, new_refresh_token, refresh_token_digest
+from gateway.sql import fetch
 from gateway.users.service import Account, normalize_email, normalize_username
 from gateway.users.tables import User
 
@@ -60,7 +61,7 @@ _ACCOUNT_COLUMNS = ", ".join(f"u.{field.name}" for field in dataclasses.fields(A
 # Column names come from the Account dataclass, never from input.
 _AUTHENTICATE = (
     f"SELECT {_ACCOUNT_COLUMNS} FROM auth_sessions s JOIN users u ON u.id = s.user_id"  # noqa: S608
-    " WHERE s.id = {} AND s.user_id = {} AND s.revoked_at IS NULL"
+    " WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL"
 )
 
 
@@ -152,10 +153,10 @@ class Sessions:
             claims = self._access_tokens.verify(access_token)
         except InvalidToken:
             raise NotAuthenticated() from None
-        rows = await AuthSession.raw(_AUTHENTICATE, claims.session_id, claims.user_id)
+        rows = await fetch(_AUTHENTICATE, claims.session_id, claims.user_id)
         if not rows:
             raise NotAuthenticated()
-        return Principal(account=Account.from_row(rows[0]), session_id=claims.session_id)
+        return Principal(account=Account.from_row(dict(rows[0])), session_id=claims.session_id)
 
     async def _issue(
         self, user_id: uuid.UUID, session_id: uuid.UUID, session_started: datetime.datetime

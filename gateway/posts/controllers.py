@@ -23,8 +23,7 @@ from gateway.users.service import Accounts
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page, 1–100.")]
 Cursor = Annotated[
-    str | None,
-    QueryParameter(max_length=512, description="`next_cursor` of the previous page; omit for the first."),
+    str | None, QueryParameter(description="`next_cursor` of the previous page; omit for the first.")
 ]
 IdempotencyKey = Annotated[
     str | None,
@@ -33,9 +32,11 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=200,
         pattern=r"^[\x21-\x7e]+$",
-        description="Repeats with the same key within 24 h return the first post instead of a new one.",
+        description="1–200 printable ASCII characters, no spaces. Repeats with the same key within 24 h "
+        "return the first post instead of making another.",
     ),
 ]
+_CURSOR_MAX_LENGTH = 512
 _CURSOR_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
 
 DEPENDENCIES = {
@@ -49,7 +50,9 @@ DEPENDENCIES = {
 
 def checked_cursor(cursor: str | None) -> str | None:
     """Cursors are opaque, but one that could not have come from us is refused here (400)."""
-    if cursor is not None and (not cursor or not set(cursor) <= _CURSOR_ALPHABET):
+    if cursor is not None and (
+        not 0 < len(cursor) <= _CURSOR_MAX_LENGTH or not set(cursor) <= _CURSOR_ALPHABET
+    ):
         raise Problem(INVALID_CURSOR, "Use a cursor from a previous page, unchanged.")
     return cursor
 

@@ -13,18 +13,9 @@ Visibility = Annotated[
     Literal["public", "private"],
     msgspec.Meta(description="`public`: anyone, signed in or not. `private`: only the author."),
 ]
-PostText = Annotated[
-    str,
-    msgspec.Meta(
-        min_length=1, max_length=5000, description="1–5000 characters; outer white space is trimmed."
-    ),
-]
-CommentText = Annotated[
-    str,
-    msgspec.Meta(
-        min_length=1, max_length=2000, description="1–2000 characters; outer white space is trimmed."
-    ),
-]
+# The posts service owns the length rules (it trims, then counts); the gateway only describes them.
+PostText = Annotated[str, msgspec.Meta(description="1–5000 characters once outer white space is trimmed.")]
+CommentText = Annotated[str, msgspec.Meta(description="1–2000 characters once outer white space is trimmed.")]
 
 
 class PostCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from gateway.auth.passwords import Passwords
+from gateway.sql import fetch
 from gateway.users.tables import User
 
 
@@ -153,7 +154,7 @@ class Accounts:
         wanted = list(set(user_ids))
         if not wanted:
             return {}
-        rows = await User.select(User.id, User.username, User.display_name).where(User.id.is_in(wanted))
+        rows = await fetch("SELECT id, username, display_name FROM users WHERE id = ANY($1::uuid[])", wanted)
         return {row["id"]: AccountSummary(row["id"], row["username"], row["display_name"]) for row in rows}
 
     async def update(self, user_id: uuid.UUID, changes: AccountChanges) -> UpdateOutcome:

@@ -76,7 +76,7 @@ def test_my_wall_needs_a_token(api: httpx.Client) -> None:
     assert api.get("/users/me/posts").status_code == 401
 
 
-@pytest.mark.parametrize("cursor", ["not a cursor!", "%%%", "AAAA", "x" * 100, "-_-_"])
+@pytest.mark.parametrize("cursor", ["not a cursor!", "%%%", "AAAA", "x" * 100, "-_-_", "A" * 600])
 def test_a_malformed_cursor_is_400(api: httpx.Client, members: Members, posts: Posts, cursor: str) -> None:
     author = members.create()
     posts.create(author)

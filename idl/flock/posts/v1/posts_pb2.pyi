@@ -13,6 +13,8 @@ Errors are gRPC status codes:
   UNAUTHENTICATED    the operation needs a caller and none was given;
   INVALID_ARGUMENT   a field is invalid; trailing metadata "flock-field" names it;
   ALREADY_EXISTS     an idempotency key was reused for a different post.
+Trailing metadata "flock-reason" carries a stable code for each of these: post_not_found,
+comment_not_found, forbidden, unauthenticated, invalid_argument, idempotency_key_reused.
 """
 
 from collections import abc as _abc
