@@ -3,7 +3,9 @@
 #   python -m gateway migrate    apply the gateway's database migrations, then exit
 #   python -m posts              the posts gRPC service
 #   python -m posts migrate      apply the posts database migrations, then exit
-# Services added later (stats, stats consumer) reuse this image with their own command.
+#   python -m stats setup        create the broker's topics and the ClickHouse tables, then exit
+#   python -m stats consume      the stats consumer: events from the broker into ClickHouse
+#   python -m stats serve        the stats gRPC service
 # No HEALTHCHECK here: HTTP and gRPC services are probed differently, so compose.yaml defines them.
 
 # ---- build: resolve the locked dependencies into /app/.venv ------------------------------------------
@@ -41,5 +43,5 @@ ENV PATH=/app/.venv/bin:$PATH \
 
 USER flock
 # Documentation only: compose.yaml publishes the gateway's port and nothing else.
-EXPOSE 8000 50051
+EXPOSE 8000 50051 50052
 CMD ["python", "-m", "gateway"]

@@ -42,11 +42,12 @@ lint: tools
     uv run ruff format --check .
     uv run mypy
 
-# Check that generated files (gRPC code, OpenAPI spec) match their sources
+# Check that generated files (gRPC code, OpenAPI and AsyncAPI documents) match their sources
 [group('check')]
 drift:
     uv run python -m scripts.gen_protos --check
     uv run python -m scripts.openapi --check
+    uv run python -m scripts.asyncapi --check
 
 # Benchmark a running system (`just up` first): seed posts through the API, load it with wrk, print a table
 [group('check')]
@@ -74,6 +75,16 @@ fmt:
     uv run ruff format .
     uv run ruff check --fix .
 
+# Fetch Apache Kafka's server jars (durability tests, `just kafka`) into .flock/cache, once
+[group('dev')]
+kafka-fetch:
+    uv run python -m scripts.kafka fetch
+
+# Run Apache Kafka in the foreground on 127.0.0.1:PORT; then FLOCK_KAFKA_BOOTSTRAP=127.0.0.1:PORT just up
+[group('run')]
+kafka port="9092": kafka-fetch
+    uv run python -m scripts.kafka run --data-dir .flock/kafka --port {{ port }}
+
 # Generate Python code and type stubs from the .proto files in idl/
 [group('dev')]
 gen:
@@ -84,6 +95,11 @@ gen:
 openapi:
     uv run python -m scripts.openapi
 
+# Export the AsyncAPI document of the events to openapi/asyncapi.yaml
+[group('dev')]
+asyncapi:
+    uv run python -m scripts.asyncapi
+
 # Make a new migration from table changes: just migration gateway|posts "what changed"
 [group('dev')]
 migration app desc:
@@ -91,9 +107,9 @@ migration app desc:
     FLOCK_{{ uppercase(app) }}_DB_URL="postgresql://unused/unused" PICCOLO_CONF={{ app }}.piccolo_conf \
         uv run piccolo migrations new {{ app }} --auto --desc="{{ desc }}"
 
-# Fetch the non-Python tools the checks use, once, into .flock/cache (PlantUML, buf)
+# Fetch the non-Python tools the checks use, once, into .flock/cache (PlantUML, buf, Kafka)
 [group('dev')]
-tools:
+tools: kafka-fetch
     #!/usr/bin/env bash
     set -euo pipefail
     if [ ! -f "{{ plantuml_jar }}" ]; then

@@ -14,7 +14,7 @@ from gateway.auth.controllers import AuthController
 from gateway.auth.passwords import Passwords
 from gateway.auth.service import Sessions
 from gateway.auth.tokens import AccessTokens
-from gateway.clients import PostsClient, open_channel
+from gateway.clients import PostsClient, StatsClient, open_channel
 from gateway.database import bind_tables, keep_session, make_engine
 from gateway.docs import docs_assets_router, openapi_config
 from gateway.errors import EXCEPTION_HANDLERS, refuse_non_json_body
@@ -23,8 +23,10 @@ from gateway.posts.controllers import PostsController, WallsController
 from gateway.ratelimit import RateLimiter
 from gateway.request_id import request_id_middleware
 from gateway.settings import GatewaySettings, settings_from_environment
+from gateway.stats.controllers import MyStatsController, PostStatsController, RankingsController
 from gateway.users.controllers import UsersController
 from gateway.users.service import Accounts
+from gateway.views import ViewPublisher
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024
@@ -51,17 +53,34 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=keep_session)
         # gRPC channels belong to the event loop they are made on: make them here, not at import.
         posts_channel = open_channel(settings.posts_addr)
+        stats_channel = open_channel(settings.stats_addr)
         app.state.posts = PostsClient(posts_channel, settings.grpc_timeout)
+        app.state.stats = StatsClient(stats_channel, settings.grpc_timeout)
+        app.state.views = ViewPublisher(
+            settings.kafka_bootstrap, buffer_size=settings.view_buffer, secret=settings.jwt_secret.encode()
+        )
+        await app.state.views.start()
         try:
             yield
         finally:
+            await app.state.views.stop()
+            await stats_channel.close()
             await posts_channel.close()
             await engine.close_connection_pool()
 
     return Litestar(
         route_handlers=[
             Router(
-                API_PREFIX, route_handlers=[AuthController, UsersController, PostsController, WallsController]
+                API_PREFIX,
+                route_handlers=[
+                    AuthController,
+                    UsersController,
+                    PostsController,
+                    WallsController,
+                    PostStatsController,
+                    RankingsController,
+                    MyStatsController,
+                ],
             ),
             HealthController,
             ProblemsController,

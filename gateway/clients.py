@@ -18,6 +18,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
+from idl.flock.stats.v1 import stats_pb2 as stats_pb
+from idl.flock.stats.v1 import stats_pb2_grpc
 
 T = TypeVar("T")
 Reply = TypeVar("Reply")
@@ -133,6 +135,24 @@ def _comment(message: pb.Comment) -> CommentRecord:
     )
 
 
+async def call_service(
+    service: str, method: Callable[..., Awaitable[Reply]], request: object, deadline: float, request_id: str
+) -> Reply:
+    """Call ``method`` with a deadline (seconds) and the request id; a failure becomes
+    :class:`ServiceCallFailed`."""
+    try:
+        return await method(request, timeout=deadline, metadata=(("x-request-id", request_id),))
+    except grpc.aio.AioRpcError as error:
+        trailing = dict(error.trailing_metadata() or ())
+        raise ServiceCallFailed(
+            service,
+            error.code(),
+            error.details() or "",
+            field=str(trailing.get(FIELD_METADATA, "")),
+            reason=str(trailing.get(REASON_METADATA, "")),
+        ) from None
+
+
 class PostsClient:
     """The posts service, in plain records."""
 
@@ -158,18 +178,7 @@ class PostsClient:
         return PostsClient(self._channel, self._timeout, caller, request_id, self._stub)
 
     async def _call(self, method: Callable[..., Awaitable[Reply]], request: object) -> Reply:
-        try:
-            metadata = (("x-request-id", self._request_id),)
-            return await method(request, timeout=self._timeout, metadata=metadata)
-        except grpc.aio.AioRpcError as error:
-            trailing = dict(error.trailing_metadata() or ())
-            raise ServiceCallFailed(
-                self.SERVICE,
-                error.code(),
-                error.details() or "",
-                field=str(trailing.get(FIELD_METADATA, "")),
-                reason=str(trailing.get(REASON_METADATA, "")),
-            ) from None
+        return await call_service(self.SERVICE, method, request, self._timeout, self._request_id)
 
     async def create_post(self, text: str, visibility: str, idempotency_key: str) -> tuple[PostRecord, bool]:
         """The new post, and whether it was a replay of an earlier request with the same key."""
@@ -198,6 +207,11 @@ class PostsClient:
     async def get_post(self, post_id: uuid.UUID) -> PostRecord:
         request = pb.GetPostRequest(caller=self._caller.message(), post_id=str(post_id))
         return _post((await self._call(self._stub.GetPost, request)).post)
+
+    async def get_posts(self, post_ids: list[uuid.UUID]) -> list[PostRecord]:
+        """The posts of ``post_ids`` the caller may see, in that order."""
+        request = pb.GetPostsRequest(caller=self._caller.message(), post_ids=[str(i) for i in post_ids])
+        return [_post(post) for post in (await self._call(self._stub.GetPosts, request)).posts]
 
     async def list_posts(self, author_id: uuid.UUID, limit: int, cursor: str | None) -> Page[PostRecord]:
         request = pb.ListPostsRequest(
@@ -245,3 +259,94 @@ class PostsClient:
             caller=self._caller.message(), post_id=str(post_id), comment_id=str(comment_id)
         )
         await self._call(self._stub.DeleteComment, request)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PostStatsRecord:
+    post_id: uuid.UUID
+    likes: int
+    views: int
+    unique_viewers: int
+    comments: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RankedPostRecord:
+    post_id: uuid.UUID
+    author_id: uuid.UUID
+    value: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RankedAuthorRecord:
+    author_id: uuid.UUID
+    value: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DayRecord:
+    date: datetime.date
+    likes: int
+    views: int
+    unique_viewers: int
+    comments: int
+
+
+METRICS = {
+    "likes": stats_pb.METRIC_LIKES,
+    "views": stats_pb.METRIC_VIEWS,
+    "comments": stats_pb.METRIC_COMMENTS,
+}
+PERIODS = {"day": stats_pb.PERIOD_DAY, "week": stats_pb.PERIOD_WEEK, "all": stats_pb.PERIOD_ALL}
+
+
+class StatsClient:
+    """The stats service, in plain records. Its answers hold no private data: the gateway decides
+    what the caller may see before it asks."""
+
+    SERVICE = "stats"
+
+    def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
+        self._stub: stats_pb2_grpc.StatsServiceAsyncStub = stats_pb2_grpc.StatsServiceStub(channel)
+        self._timeout = timeout
+
+    async def _call(self, method: Callable[..., Awaitable[Reply]], request: object, request_id: str) -> Reply:
+        return await call_service(self.SERVICE, method, request, self._timeout, request_id)
+
+    async def post_stats(
+        self, post_ids: list[uuid.UUID], request_id: str
+    ) -> dict[uuid.UUID, PostStatsRecord]:
+        request = stats_pb.GetPostStatsRequest(post_ids=[str(post_id) for post_id in post_ids])
+        reply = await self._call(self._stub.GetPostStats, request, request_id)
+        return {
+            uuid.UUID(s.post_id): PostStatsRecord(
+                uuid.UUID(s.post_id), s.likes, s.views, s.unique_viewers, s.comments
+            )
+            for s in reply.stats
+        }
+
+    async def top_posts(
+        self, metric: str, period: str, limit: int, request_id: str
+    ) -> list[RankedPostRecord]:
+        request = stats_pb.TopPostsRequest(metric=METRICS[metric], period=PERIODS[period], limit=limit)
+        reply = await self._call(self._stub.TopPosts, request, request_id)
+        return [RankedPostRecord(uuid.UUID(p.post_id), uuid.UUID(p.author_id), p.value) for p in reply.posts]
+
+    async def top_authors(
+        self, metric: str, period: str, limit: int, request_id: str
+    ) -> list[RankedAuthorRecord]:
+        request = stats_pb.TopAuthorsRequest(metric=METRICS[metric], period=PERIODS[period], limit=limit)
+        reply = await self._call(self._stub.TopAuthors, request, request_id)
+        return [RankedAuthorRecord(uuid.UUID(a.author_id), a.value) for a in reply.authors]
+
+    async def author_activity(
+        self, author_id: uuid.UUID, first: datetime.date, last: datetime.date, request_id: str
+    ) -> list[DayRecord]:
+        request = stats_pb.ActivityRequest(
+            author_id=str(author_id), from_date=first.isoformat(), to_date=last.isoformat()
+        )
+        reply = await self._call(self._stub.Activity, request, request_id)
+        return [
+            DayRecord(datetime.date.fromisoformat(d.date), d.likes, d.views, d.unique_viewers, d.comments)
+            for d in reply.days
+        ]

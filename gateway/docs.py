@@ -57,6 +57,7 @@ def openapi_config(version: str) -> OpenAPIConfig:
             Tag(name="auth", description="Accounts, logging in and out, token refresh."),
             Tag(name="users", description="Profiles."),
             Tag(name="posts", description="Posts, comments, likes and walls."),
+            Tag(name="stats", description="Likes, views and comments counted from the event log."),
             Tag(name="health", description="Liveness and readiness probes."),
         ],
     )

@@ -63,8 +63,13 @@ class GatewaySettings(DatabaseSettings, frozen=True):
     log_level: str = "info"
     # One log line per request: useful when debugging, a measurable cost under load.
     access_log: bool = False
-    # The posts service (gRPC), and how long any call to a service may take.
+    # The broker views are published to (empty: views are not recorded), and how many views may wait
+    # in memory for it while it is unreachable.
+    kafka_bootstrap: str = ""
+    view_buffer: Annotated[int, msgspec.Meta(ge=100)] = 100_000
+    # The internal services (gRPC), and how long any call to one may take.
     posts_addr: str = "127.0.0.1:50051"
+    stats_addr: str = "127.0.0.1:50052"
     grpc_timeout: Annotated[float, msgspec.Meta(gt=0, le=60)] = 2.0
 
     @property
@@ -85,6 +90,8 @@ _ENV_NAMES = {
     "argon2_parallelism": "FLOCK_ARGON2_PARALLELISM",
     "log_level": "FLOCK_LOG_LEVEL",
     "posts_addr": "FLOCK_POSTS_ADDR",
+    "stats_addr": "FLOCK_STATS_ADDR",
+    "kafka_bootstrap": "FLOCK_KAFKA_BOOTSTRAP",
 }
 
 

@@ -1,6 +1,6 @@
 """The outbox: every change to a post writes its event here, in the transaction of the change, so the
-event exists exactly when the change does. A relay (a later issue) publishes the rows to
-:data:`POSTS_TOPIC` and stamps ``published_at``; until then they wait.
+event exists exactly when the change does. The relay (``posts/relay.py``) publishes the rows to
+:data:`POSTS_TOPIC` and stamps ``published_at``; while the broker is unreachable they wait.
 """
 
 from __future__ import annotations

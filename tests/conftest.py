@@ -23,6 +23,7 @@ import asyncpg
 import pytest
 
 from scripts import devstack
+from scripts.kafka import KafkaServer
 
 # Cheap argon2 parameters: the tests exercise hashing, not its cost.
 FAST_ARGON2 = {
@@ -131,22 +132,22 @@ class Databases(Protocol):
     def create_database(self, prefix: str) -> str: ...
 
 
-def system_environment(postgres: Databases, **overrides: str) -> dict[str, str]:
-    """The environment ``just up`` would give every process: fresh databases, free ports."""
-    posts_port = free_port()
-    return {
-        "FLOCK_GATEWAY_HOST": "127.0.0.1",
-        "FLOCK_GATEWAY_PORT": str(free_port()),
-        "FLOCK_GATEWAY_DB_URL": postgres.create_database("gateway"),
-        "FLOCK_JWT_SECRET": JWT_SECRET,
-        "FLOCK_POSTS_HOST": "127.0.0.1",
-        "FLOCK_POSTS_PORT": str(posts_port),
-        "FLOCK_POSTS_ADDR": f"127.0.0.1:{posts_port}",
-        "FLOCK_POSTS_DB_URL": postgres.create_database("posts"),
-        "FLOCK_LOG_LEVEL": "warning",
+def system_environment(postgres: Databases, broker: str | None = None, **overrides: str) -> dict[str, str]:
+    """The environment ``just up`` would give every process: fresh databases, free ports, a fresh
+    ClickHouse data path. Without ``broker`` (host:port) the Kafka address is one where nothing
+    listens: producers must then buffer and retry, as they would while a broker is down."""
+    ports = {service: str(free_port()) for service in ("GATEWAY", "POSTS", "STATS")}
+    env = {f"FLOCK_{service}_PORT": port for service, port in ports.items()}
+    env.update(
+        FLOCK_GATEWAY_DB_URL=postgres.create_database("gateway"),
+        FLOCK_POSTS_DB_URL=postgres.create_database("posts"),
+        FLOCK_JWT_SECRET=JWT_SECRET,
+        FLOCK_KAFKA_BOOTSTRAP=broker or f"127.0.0.1:{free_port()}",
+        FLOCK_LOG_LEVEL="warning",
         **FAST_ARGON2,
-        **overrides,
-    }
+    )
+    env.update(overrides)
+    return devstack.default_environment(env, Path(tempfile.mkdtemp(prefix="flock-test-data-")))
 
 
 gateway_environment = system_environment
@@ -162,8 +163,35 @@ def gateway_process(env: dict[str, str]) -> devstack.Process:
 
 
 @pytest.fixture(scope="session")
-def system_env(postgres: Postgres) -> dict[str, str]:
-    return system_environment(postgres)
+def broker() -> Iterator[str]:
+    """A Kafka-protocol broker (Tansu, memory-only) for the session, or the one in
+    ``FLOCK_TEST_KAFKA_BOOTSTRAP``; yields its host:port."""
+    given = os.environ.get("FLOCK_TEST_KAFKA_BOOTSTRAP")
+    if given:
+        yield given
+        return
+    address = f"127.0.0.1:{free_port()}"
+    log = Path(tempfile.mkdtemp(prefix="flock-test-broker-")) / "broker.log"
+    process = devstack.start_embedded_broker(address, log)
+    yield address
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServer]:
+    """Apache Kafka (KRaft, one node, data on disk) for the session, for the tests of what must survive
+    a broker restart: they may stop(), kill(), restart() and start() it (and must leave it running);
+    its address stays the same. `broker` (Tansu, memory-only) stays the default elsewhere."""
+    server = KafkaServer(tmp_path_factory.mktemp("kafka"), free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def system_env(postgres: Postgres, broker: str) -> dict[str, str]:
+    return system_environment(postgres, broker)
 
 
 @pytest.fixture(scope="session")
@@ -177,10 +205,23 @@ def posts_service(
 
 
 @pytest.fixture(scope="session")
-def gateway(
-    system_env: dict[str, str], posts_service: RunningProcess, tmp_path_factory: pytest.TempPathFactory
+def stats_service(
+    system_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningProcess]:
-    """The gateway, as a real process on its own database, calling the posts service."""
+    """The stats service (consumer and gRPC API in one process, on the embedded ClickHouse)."""
+    running = start_process(service_process(system_env, "stats"), tmp_path_factory.mktemp("logs"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(
+    system_env: dict[str, str],
+    posts_service: RunningProcess,
+    stats_service: RunningProcess,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RunningProcess]:
+    """The gateway, as a real process on its own database, calling the posts and stats services."""
     running = start_process(gateway_process(system_env), tmp_path_factory.mktemp("logs"))
     yield running
     running.stop()

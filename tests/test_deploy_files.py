@@ -29,16 +29,33 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 import gateway.settings
+import stats.settings
 from gateway.health import HealthController
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE_IMAGES = ("postgres", "clickhouse", "redpanda", "docker.redpanda.com")
+# Images of the servers that hold state (databases, the broker): never published, data in a volume.
+DATABASE_IMAGES = (
+    "postgres:",
+    "clickhouse/clickhouse-server:",
+    "redpandadata/redpanda:",
+    "docker.redpanda.com/redpandadata/redpanda:",
+)
+# Where each kind of server keeps its data inside its container.
+DATA_DIRECTORIES = {
+    "postgres:": "/var/lib/postgresql/data",
+    "clickhouse/clickhouse-server:": "/var/lib/clickhouse",
+    "redpandadata/redpanda:": "/var/lib/redpanda/data",
+}
 A_SECRET = "s" * 32
 # What compose needs from the environment to resolve every service (the rest have defaults).
 ENVIRON = {"FLOCK_JWT_SECRET": A_SECRET}
+# The stats service's processes in compose.yaml, and the `python -m stats` command each runs.
+STATS_COMMANDS = {"stats-setup": "setup", "stats-consumer": "consume", "stats": "serve"}
+# Opt-in services (compose profiles) that may publish a port, on loopback only, and the profile.
+OPT_IN_PUBLISHERS = {"redpanda-console": "debug"}
 
 Service = dict[str, Any]
 
@@ -114,6 +131,16 @@ def _long_running(service: Service) -> bool:
 
 def _is_database(service: Service) -> bool:
     return str(service.get("image", "")).startswith(DATABASE_IMAGES)
+
+
+def _data_directory(service: Service) -> str:
+    image = str(service["image"]).removeprefix("docker.redpanda.com/")
+    return next(path for prefix, path in DATA_DIRECTORIES.items() if image.startswith(prefix))
+
+
+def _settings_module(service: Service) -> Any:
+    """The settings module of the Python package a service built here runs (``python -m <package>``)."""
+    return importlib.import_module(f"{service['command'][2]}.settings")
 
 
 def _environment(service: Service) -> dict[str, str]:
@@ -251,28 +278,51 @@ def test_depends_on_names_existing_services_with_a_condition_they_can_meet() -> 
                 assert condition == "service_started", f"{name}: {condition}"
 
 
-def test_databases_publish_no_ports() -> None:
+def test_databases_and_the_broker_publish_no_ports() -> None:
     databases = {name: service for name, service in _services().items() if _is_database(service)}
-    assert set(databases) >= {spec.database for spec in PYTHON_SERVICES}
+    assert set(databases) >= {spec.database for spec in PYTHON_SERVICES} | {"clickhouse", "redpanda"}
     for name, service in databases.items():
         assert not service.get("ports"), name
 
 
-def test_only_the_gateway_publishes_a_port() -> None:
-    publishing = {name for name, service in _services().items() if service.get("ports")}
-    assert publishing == {"gateway"}
+def test_only_the_gateway_publishes_a_port_unless_an_opt_in_profile_is_chosen() -> None:
+    services = _services()
+    publishing = {name for name, service in services.items() if service.get("ports")}
+    assert publishing - set(OPT_IN_PUBLISHERS) == {"gateway"}
+    for name, profile in OPT_IN_PUBLISHERS.items():
+        assert services[name]["profiles"] == [profile], f"{name} must not start without --profile {profile}"
+
+
+def test_opt_in_ports_are_bound_to_an_address_variable_defaulting_to_loopback() -> None:
+    for name in OPT_IN_PUBLISHERS:
+        for port in _services()[name].get("ports", []):
+            assert isinstance(port, str)
+            assert port.startswith("${"), f"{name}: the host address must be a variable: {port!r}"
+            host_ip, host_port, _ = _interpolate(port, {}).split(":")
+            assert host_ip == "127.0.0.1", name
+            assert host_port.isdigit(), name
 
 
 def test_only_the_gateway_is_on_the_edge_network_and_every_other_service_on_the_internal_one_only() -> None:
     compose = _compose()
     assert compose["networks"]["internal"]["internal"] is True
+    members: dict[str, set[str]] = {}
     for name, service in _services().items():
         networks = service.get("networks")
         assert networks, f"{name}: no networks means the default network, which is not internal"
+        for network in networks:
+            members.setdefault(network, set()).add(name)
         if name == "gateway":
             assert sorted(networks) == ["edge", "internal"]
+        elif name in OPT_IN_PUBLISHERS:
+            # A published port needs a network that is not internal: one of its own, shared with nobody.
+            (own,) = set(networks) - {"internal"}
+            assert compose["networks"][own].get("internal") is not True, name
         else:
             assert networks == ["internal"], name
+    for network, names in members.items():
+        if network != "internal":
+            assert len(names) == 1, f"only one service may sit on {network}, not {sorted(names)}"
 
 
 def test_named_volumes_are_declared() -> None:
@@ -286,14 +336,24 @@ def test_named_volumes_are_declared() -> None:
 
 
 def test_each_database_keeps_its_data_in_a_volume_of_its_own() -> None:
-    services = _services()
     owners: dict[str, str] = {}
-    for spec in PYTHON_SERVICES:
-        (volume,) = services[spec.database]["volumes"]
+    databases = {name: service for name, service in _services().items() if _is_database(service)}
+    for name, service in databases.items():
+        (volume,) = service["volumes"]
         source, target = volume.split(":")[:2]
-        assert target == "/var/lib/postgresql/data", spec.database
-        assert source not in owners, f"{spec.database} shares {source} with {owners.get(source)}"
-        owners[source] = spec.database
+        assert target == _data_directory(service), name
+        assert not source.startswith((".", "/", "~")), f"{name}: a named volume, not a host folder"
+        assert source not in owners, f"{name} shares {source} with {owners.get(source)}"
+        owners[source] = name
+
+
+def test_every_flock_variable_given_to_a_python_service_is_a_setting_of_its_package() -> None:
+    for name, service in _services().items():
+        if not _built_here(service):
+            continue
+        given = {variable for variable in _environment(service) if variable.startswith("FLOCK_")}
+        unknown = given - frozenset(_settings_module(service).env_names())
+        assert not unknown, f"{name} reads no such settings: {sorted(unknown)}"
 
 
 # ---- compose.yaml: each Python service, its migrations and its database -------------------------------
@@ -413,26 +473,38 @@ def test_gateway_reaches_the_posts_service_on_its_port_once_it_is_healthy() -> N
     assert services["gateway"]["depends_on"]["posts"]["condition"] == "service_healthy"
 
 
-# ---- compose.yaml: the posts service ------------------------------------------------------------------
+# ---- compose.yaml: the gRPC services (posts, stats) ---------------------------------------------------
+
+# Each process serving the gRPC health service, and the variable that sets its port.
+GRPC_SERVICES = {
+    "posts": "FLOCK_POSTS_PORT",
+    "stats": "FLOCK_STATS_PORT",
+    "stats-consumer": "FLOCK_STATS_PORT",
+}
+each_grpc_service = pytest.mark.parametrize("name", GRPC_SERVICES)
 
 
-def _posts_healthcheck() -> str:
-    test = _services()["posts"]["healthcheck"]["test"]
+def _grpc_healthcheck(name: str) -> str:
+    test = _services()[name]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "python", "-c"], "the slim image has no grpc_health_probe; probe with python"
     return str(test[3])
 
 
-def test_posts_healthcheck_asks_the_grpc_health_service_on_its_port() -> None:
-    port = _resolved_environment(_services()["posts"], ENVIRON)["FLOCK_POSTS_PORT"]
-    assert re.findall(r"insecure_channel\('([^']+)'\)", _posts_healthcheck()) == [f"127.0.0.1:{port}"]
+@each_grpc_service
+def test_grpc_healthcheck_asks_the_grpc_health_service_on_the_services_port(name: str) -> None:
+    port = _resolved_environment(_services()[name], ENVIRON)[GRPC_SERVICES[name]]
+    assert re.findall(r"insecure_channel\('([^']+)'\)", _grpc_healthcheck(name)) == [f"127.0.0.1:{port}"]
 
 
+@each_grpc_service
 @pytest.mark.parametrize(
     ("status", "exit_code"),
     [(health_pb2.HealthCheckResponse.SERVING, 0), (health_pb2.HealthCheckResponse.NOT_SERVING, 1)],
     ids=["serving", "not-serving"],
 )
-def test_posts_healthcheck_passes_only_while_the_server_reports_serving(status: int, exit_code: int) -> None:
+def test_grpc_healthcheck_passes_only_while_the_server_reports_serving(
+    name: str, status: int, exit_code: int
+) -> None:
     # Run the command itself against a real gRPC health service, on a free port instead of the real one.
     address = f"127.0.0.1:{_free_port()}"
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
@@ -442,11 +514,165 @@ def test_posts_healthcheck_passes_only_while_the_server_reports_serving(status: 
     server.add_insecure_port(address)
     server.start()
     try:
-        code = re.sub(r"insecure_channel\('[^']+'\)", f"insecure_channel('{address}')", _posts_healthcheck())
+        code = re.sub(
+            r"insecure_channel\('[^']+'\)", f"insecure_channel('{address}')", _grpc_healthcheck(name)
+        )
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30, check=False)
     finally:
         server.stop(grace=None)
     assert result.returncode == exit_code, result.stderr.decode()
+
+
+# ---- compose.yaml: the broker and the event producers -------------------------------------------------
+
+
+def _redpanda_flags() -> dict[str, str]:
+    command = _services()["redpanda"]["command"]
+    assert command[:2] == ["redpanda", "start"]
+    return dict(flag.removeprefix("--").split("=", 1) for flag in command[2:] if "=" in flag)
+
+
+def _advertised_kafka_address() -> str:
+    (listener,) = _redpanda_flags()["advertise-kafka-addr"].split(",")
+    return listener.split("://", 1)[1]
+
+
+def test_redpanda_listens_on_all_interfaces_and_advertises_its_service_name() -> None:
+    flags = _redpanda_flags()
+    (listener,) = flags["kafka-addr"].split(",")
+    name, address = listener.split("://", 1)
+    host, port = address.rsplit(":", 1)
+    assert host == "0.0.0.0"
+    assert _advertised_kafka_address() == f"redpanda:{port}"
+    assert flags["advertise-kafka-addr"].startswith(f"{name}://"), "advertise the listener it binds"
+    assert flags["mode"] == "dev-container"
+    assert flags["smp"] == "1"
+
+
+def test_redpanda_healthcheck_asks_rpk_whether_the_cluster_is_healthy() -> None:
+    test = _services()["redpanda"]["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL"
+    assert "rpk cluster health" in test[1]
+    assert re.search(r"grep -E 'Healthy:\.\+true'", test[1])
+
+
+def test_every_kafka_client_reaches_the_address_redpanda_advertises() -> None:
+    clients = {
+        name: _resolved_environment(service, ENVIRON)["FLOCK_KAFKA_BOOTSTRAP"]
+        for name, service in _services().items()
+        if "FLOCK_KAFKA_BOOTSTRAP" in _environment(service)
+    }
+    assert set(clients) >= {"posts", "gateway", *STATS_COMMANDS}
+    assert set(clients.values()) == {_advertised_kafka_address()}
+    console = _resolved_environment(_services()["redpanda-console"], ENVIRON)
+    assert console["KAFKA_BROKERS"] == _advertised_kafka_address()
+
+
+@pytest.mark.parametrize("producer", ["posts", "gateway"])
+def test_producers_start_once_the_topics_exist(producer: str) -> None:
+    # Else the broker would auto-create a topic with its own partition count on the first publish.
+    depends_on = _services()[producer]["depends_on"]
+    assert depends_on["stats-setup"]["condition"] == "service_completed_successfully"
+
+
+# ---- compose.yaml: ClickHouse and the stats service ---------------------------------------------------
+
+
+def test_stats_processes_run_the_stats_commands() -> None:
+    services = _services()
+    for name, command in STATS_COMMANDS.items():
+        assert services[name]["command"] == ["python", "-m", "stats", command], name
+    assert not _long_running(services["stats-setup"]), "stats-setup is one-shot: restart must be 'no'"
+    assert _long_running(services["stats-consumer"])
+    assert _long_running(services["stats"])
+
+
+def test_stats_setup_waits_for_the_broker_and_clickhouse_and_the_rest_wait_for_it() -> None:
+    services = _services()
+    setup = services["stats-setup"]["depends_on"]
+    assert setup["redpanda"]["condition"] == "service_healthy"
+    assert setup["clickhouse"]["condition"] == "service_healthy"
+    for name in ("stats-consumer", "stats"):
+        depends_on = services[name]["depends_on"]
+        assert depends_on["stats-setup"]["condition"] == "service_completed_successfully", name
+        assert depends_on["clickhouse"]["condition"] == "service_healthy", name
+
+
+def test_clickhouse_healthcheck_runs_a_query_as_its_own_user_and_database() -> None:
+    test = _services()["clickhouse"]["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL"
+    command = test[1]
+    assert command.startswith("clickhouse-client ")
+    # $$ reaches the container as $: the shell there expands the container's own variables.
+    for flag, variable in (
+        ("user", "CLICKHOUSE_USER"),
+        ("password", "CLICKHOUSE_PASSWORD"),
+        ("database", "CLICKHOUSE_DB"),
+    ):
+        assert f'--{flag} "$${variable}"' in command, flag
+        assert variable in _environment(_services()["clickhouse"])
+    assert "--query 'SELECT 1'" in command
+
+
+def test_stats_processes_use_the_credentials_and_database_of_the_clickhouse_container() -> None:
+    services = _services()
+    environ = {**ENVIRON, "FLOCK_CLICKHOUSE_PASSWORD": "p4ss-clickhouse"}
+    clickhouse = _resolved_environment(services["clickhouse"], environ)
+    assert clickhouse["CLICKHOUSE_PASSWORD"] == "p4ss-clickhouse"
+    expected = (
+        f"http://{clickhouse['CLICKHOUSE_USER']}:{clickhouse['CLICKHOUSE_PASSWORD']}"
+        f"@clickhouse:8123/{clickhouse['CLICKHOUSE_DB']}"
+    )
+    for name in STATS_COMMANDS:
+        assert _resolved_environment(services[name], environ)["FLOCK_STATS_CLICKHOUSE_URL"] == expected, name
+
+
+def test_gateway_reaches_the_stats_service_on_its_port_once_it_is_healthy() -> None:
+    services = _services()
+    gateway_env = _resolved_environment(services["gateway"], ENVIRON)
+    stats_env = _resolved_environment(services["stats"], ENVIRON)
+    assert gateway_env["FLOCK_STATS_ADDR"] == f"stats:{stats_env['FLOCK_STATS_PORT']}"
+    assert services["gateway"]["depends_on"]["stats"]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize("name", STATS_COMMANDS)
+def test_stats_process_environment_loads_into_valid_settings(name: str) -> None:
+    settings = stats.settings.load_settings(_resolved_environment(_services()[name], ENVIRON))
+    assert settings.clickhouse_url.startswith("http://flock:")
+    assert settings.kafka_bootstrap == _advertised_kafka_address()
+
+
+def test_stats_service_listens_on_all_interfaces_on_the_port_the_gateway_calls() -> None:
+    settings = stats.settings.load_settings(_resolved_environment(_services()["stats"], ENVIRON))
+    assert settings.host == "0.0.0.0"
+    gateway_env = _resolved_environment(_services()["gateway"], ENVIRON)
+    assert gateway_env["FLOCK_STATS_ADDR"] == f"stats:{settings.port}"
+
+
+def test_stats_consumer_serves_its_health_on_loopback_only() -> None:
+    settings = stats.settings.load_settings(_resolved_environment(_services()["stats-consumer"], ENVIRON))
+    assert settings.host == "127.0.0.1", "nothing on the network needs the consumer's health service"
+
+
+def test_stats_setup_creates_topics_one_broker_can_hold() -> None:
+    settings = stats.settings.load_settings(_resolved_environment(_services()["stats-setup"], ENVIRON))
+    # One Redpanda node: a replication factor above one could never be satisfied.
+    assert settings.kafka_replication_factor == 1
+    assert settings.kafka_partitions >= 1
+
+
+# ---- compose.yaml: Redpanda Console (opt-in) ----------------------------------------------------------
+
+
+def test_console_points_at_the_brokers_admin_api_and_probes_its_own_health_route() -> None:
+    console = _services()["redpanda-console"]
+    env = _resolved_environment(console, ENVIRON)
+    assert env["REDPANDA_ADMINAPI_ENABLED"] == "true"
+    assert env["REDPANDA_ADMINAPI_URLS"] == "http://redpanda:9644"
+    assert console["depends_on"]["redpanda"]["condition"] == "service_healthy"
+    (port,) = console["ports"]
+    container_port = port.rsplit(":", 1)[1]
+    assert console["healthcheck"]["test"][-1] == f"http://127.0.0.1:{container_port}/admin/health"
 
 
 # ---- Dockerfile ---------------------------------------------------------------------------------------
@@ -513,6 +739,8 @@ def test_build_context_holds_the_code_but_no_local_state() -> None:
     for dropped in (
         ".venv/bin/python",
         ".flock/cache/jars/plantuml.jar",
+        ".flock/cache/kafka/4.4.0/libs/kafka_2.13-4.4.0.jar",
+        "scripts/kafka/pom.xml",
         ".git/config",
         "gateway/__pycache__/app.cpython-311.pyc",
         ".pytest_cache/v/x",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -20,6 +20,7 @@ from gateway.posts.schemas import Comment, CommentCreate, CommentPage, Post, Pos
 from gateway.posts.views import comment_views, post_views
 from gateway.users.dependencies import provide_accounts
 from gateway.users.service import Accounts
+from gateway.views import ViewPublisher
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page, 1–100.")]
 Cursor = Annotated[
@@ -46,6 +47,10 @@ DEPENDENCIES = {
     "viewer": Provide(provide_viewer),
     "posts": Provide(provide_posts, sync_to_thread=False),
 }
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def checked_cursor(cursor: str | None) -> str | None:
@@ -86,10 +91,16 @@ class PostsController(Controller):
     async def read(
         self,
         post_id: FromPath[uuid.UUID],
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[Principal | None],
         posts: NamedDependency[PostsClient],
         accounts: NamedDependency[Accounts],
     ) -> Post:
-        [view] = await post_views(accounts, [await posts.get_post(post_id)])
+        post = await posts.get_post(post_id)
+        # Counted as a view: a read of the post itself (walls and lists are not views).
+        views: ViewPublisher = request.app.state.views
+        views.record(post.id, post.author_id, viewer.account.id if viewer else None, client_address(request))
+        [view] = await post_views(accounts, [post])
         return view
 
     @patch("/{post_id:uuid}", security=SECURITY, summary="Edit my post")

@@ -40,6 +40,8 @@ def test_values_are_converted_from_text() -> None:
         ({**DB, "FLOCK_POSTS_DB_POOL_SIZE": "0"}, "FLOCK_POSTS_DB_POOL_SIZE"),
         ({**DB, "FLOCK_POSTS_GRACE_SECONDS": "-1"}, "FLOCK_POSTS_GRACE_SECONDS"),
         ({**DB, "FLOCK_LOG_LEVEL": "loud"}, "FLOCK_LOG_LEVEL"),
+        ({**DB, "FLOCK_POSTS_RELAY_BATCH": "0"}, "FLOCK_POSTS_RELAY_BATCH"),
+        ({**DB, "FLOCK_POSTS_RELAY_POLL_MS": "soon"}, "FLOCK_POSTS_RELAY_POLL_MS"),
     ],
 )
 def test_a_bad_setting_names_its_variable(environ: dict[str, str], named: str) -> None:
@@ -60,6 +62,9 @@ def test_variable_names() -> None:
         "FLOCK_POSTS_PORT",
         "FLOCK_POSTS_GRACE_SECONDS",
         "FLOCK_LOG_LEVEL",
+        "FLOCK_KAFKA_BOOTSTRAP",
+        "FLOCK_POSTS_RELAY_BATCH",
+        "FLOCK_POSTS_RELAY_POLL_MS",
     }
 
 

@@ -1,11 +1,11 @@
-"""The events of the posts service: a contract between the service that writes them (through its
-outbox) and every consumer that reads them (the stats consumer first).
+"""Flock's events: a contract between the services that publish them (the posts service through its
+outbox, the gateway for views) and every consumer that reads them (the stats consumer first).
 
 Each event is an immutable record with a unique ``event_id`` (a UUIDv7) and the time it happened, in
-UTC. All of them travel on :data:`POSTS_TOPIC`, keyed by the post id, so one post's events stay in
-order within a partition. They are JSON, tagged by ``type`` (``"post_liked"``…): decode any of them
-with :func:`decode`, then match on the class. Delivery is at least once: consumers drop duplicates by
-``event_id``.
+UTC. Changes travel on :data:`POSTS_TOPIC` and views on :data:`VIEWS_TOPIC`, both keyed by the post
+id (its canonical text, UTF-8), so one post's events stay in order within a partition. They are JSON,
+tagged by ``type`` (``"post_liked"``…): decode any of them with :func:`decode`, then match on the
+class. Delivery is at least once: consumers drop duplicates by ``event_id``.
 
 Change these only compatibly (add fields with defaults); a breaking change is a new ``v2`` package.
 """
@@ -19,6 +19,8 @@ from typing import Annotated, TypeAlias
 import msgspec
 
 POSTS_TOPIC = "flock.events.posts"
+VIEWS_TOPIC = "flock.events.views"
+TOPICS = (POSTS_TOPIC, VIEWS_TOPIC)
 
 UtcDatetime = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
 
@@ -67,23 +69,39 @@ class CommentDeleted(PostEventBase, frozen=True, kw_only=True, tag="comment_dele
     comment_id: uuid.UUID
 
 
+class PostViewed(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="post_viewed"):
+    """Someone read a post (``GET /posts/{id}``), published by the gateway on :data:`VIEWS_TOPIC`."""
+
+    event_id: uuid.UUID
+    occurred_at: UtcDatetime
+    post_id: uuid.UUID
+    post_author_id: uuid.UUID
+    # The signed-in reader, or None for an anonymous one.
+    actor_id: uuid.UUID | None = None
+    # Who counts as one viewer: the user id, or for an anonymous reader a keyed hash of the client
+    # address (never the address itself).
+    viewer_key: str
+
+
 PostEvent: TypeAlias = (
     PostCreated | PostUpdated | PostDeleted | PostLiked | PostUnliked | CommentAdded | CommentDeleted
 )
+Event: TypeAlias = PostEvent | PostViewed
 
-_decoder: msgspec.json.Decoder[PostEvent] = msgspec.json.Decoder(PostEvent)
+_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 
 
-def event_type(event: PostEventBase) -> str:
+def event_type(event: PostEventBase | PostViewed) -> str:
     """The event's tag, as it appears in the ``type`` field (``"post_liked"``)."""
     return str(type(event).__struct_config__.tag)
 
 
-def encode(event: PostEventBase) -> bytes:
+def encode(event: PostEventBase | PostViewed) -> bytes:
     """The event as JSON."""
     return msgspec.json.encode(event)
 
 
-def decode(data: bytes | str) -> PostEvent:
-    """Any posts event from its JSON; raises ``msgspec.ValidationError`` for anything else."""
+def decode(data: bytes | str) -> Event:
+    """Any event from its JSON; raises ``msgspec.ValidationError`` (or ``msgspec.DecodeError``) for
+    anything else."""
     return _decoder.decode(data)

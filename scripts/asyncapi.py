@@ -1,0 +1,107 @@
+"""Export the AsyncAPI document of Flock's events to ``openapi/asyncapi.yaml`` (``just asyncapi``), or
+check that the committed file is current (``--check``; a test does the same).
+
+FastStream describes the channels and operations (who publishes, who subscribes, on which topic).
+It derives payload schemas with pydantic, which cannot read msgspec Structs, so the payloads are
+filled in here from ``msgspec.json.schema_components`` of the event contract itself
+(``idl/flock/events/v1/events.py``): the document cannot drift from the types the services use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+
+from idl.flock.events.v1 import events
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = ROOT / "openapi" / "asyncapi.yaml"
+
+DESCRIPTION = """\
+Flock's events. State changes (posts, likes, comments) are written by the posts service to an outbox
+in the same transaction as the change and relayed to `flock.events.posts`; views are published by the
+gateway to `flock.events.views`. Both are keyed by post id, so one post's events keep their order
+within a partition. Delivery is at least once: consumers drop duplicates by `event_id`. Payloads are
+JSON objects tagged by `type`.
+""".replace("\n", " ").strip()
+
+# Which payload each channel carries: a topic's events, by the name of their schema.
+_TOPIC_SCHEMAS = {events.POSTS_TOPIC: "PostEvent", events.VIEWS_TOPIC: "PostViewed"}
+
+
+def describe() -> dict[str, Any]:
+    """The AsyncAPI 3.0 document as a dict."""
+    broker = KafkaBroker("broker:9092", description="Redpanda in deploy; Tansu or Apache Kafka locally.")
+    broker.publisher(
+        events.POSTS_TOPIC,
+        title="posts-outbox-relay",
+        description="The posts service's outbox relay: every change to a post, comment or like.",
+    )
+    broker.publisher(
+        events.VIEWS_TOPIC, title="gateway-views", description="The gateway: every read of a post."
+    )
+
+    @broker.subscriber(
+        *events.TOPICS,
+        group_id="flock-stats",
+        batch=True,
+        title="stats-consumer",
+        description="The stats consumer: counts every event into ClickHouse, once.",
+    )
+    async def count(messages: list[bytes]) -> None: ...
+
+    spec = AsyncAPI(broker, title="Flock events", version="1.0.0", description=DESCRIPTION)
+    document: dict[str, Any] = spec.to_specification().to_jsonable()
+    return _with_payloads(document)
+
+
+def _with_payloads(document: dict[str, Any]) -> dict[str, Any]:
+    (post_event, viewed), components = msgspec.json.schema_components(
+        [events.PostEvent, events.PostViewed], ref_template="#/components/schemas/{name}"
+    )
+    schemas: dict[str, Any] = {"PostEvent": post_event, "PostViewed": viewed, **components}
+    messages = document["components"]["messages"]
+    for channel in document["channels"].values():
+        schema = _TOPIC_SCHEMAS[channel["address"]]
+        for reference in channel["messages"].values():
+            message = messages[reference["$ref"].rsplit("/", 1)[1]]
+            message["payload"] = {"$ref": f"#/components/schemas/{schema}"}
+            message.pop("correlationId", None)  # Flock's events carry none
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
+    # FastStream keeps publishers in a set: sort, so that the export is the same on every run.
+    for section in (document, document["components"]):
+        for key in ("channels", "operations", "messages"):
+            if key in section:
+                section[key] = dict(sorted(section[key].items()))
+    return document
+
+
+def render() -> str:
+    return str(yaml.safe_dump(describe(), sort_keys=False, allow_unicode=True, width=100))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if the committed file is stale")
+    args = parser.parse_args()
+    text = render()
+    if args.check:
+        if not SPEC_PATH.exists() or SPEC_PATH.read_text() != text:
+            print(f"{SPEC_PATH.relative_to(ROOT)} is stale: run `just asyncapi`.", file=sys.stderr)
+            return 1
+        print(f"{SPEC_PATH.relative_to(ROOT)} is current.")
+        return 0
+    SPEC_PATH.write_text(text)
+    print(f"wrote {SPEC_PATH.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The stats service: statistics of posts and authors from the event log, in ClickHouse."""

@@ -1,0 +1,114 @@
+"""The rules of the stats API on plain values: what a valid question is, and asking ClickHouse.
+
+Every method takes the caller's deadline (a :func:`time.monotonic` instant, or None) and passes it
+to ClickHouse, which gives up on a statement when the caller has.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import uuid
+from collections.abc import Callable, Sequence
+
+from stats import queries
+from stats.clickhouse import ClickHouse
+from stats.domain import (
+    DailyActivity,
+    InvalidArgument,
+    Metric,
+    Period,
+    PostStats,
+    RankedAuthor,
+    RankedPost,
+    Subject,
+)
+
+MAX_POST_IDS = 100
+MAX_LIMIT = 100
+# Activity covers at most this many days after the first one.
+MAX_DAYS = 366
+
+
+def parse_id(value: str, field: str) -> uuid.UUID:
+    """A UUID from its text, or InvalidArgument naming ``field``."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidArgument(field, f"{field} must be a UUID.") from None
+
+
+def parse_date(value: str, field: str) -> datetime.date:
+    """A day from ``YYYY-MM-DD``, or InvalidArgument naming ``field``."""
+    try:
+        if len(value) != len("YYYY-MM-DD"):
+            raise ValueError(value)
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument(field, f"{field} must be a day as YYYY-MM-DD.") from None
+
+
+def _ranking(metric: Metric | None, period: Period | None, limit: int) -> tuple[Metric, Period]:
+    if metric is None:
+        raise InvalidArgument("metric", "metric must be likes, views or comments.")
+    if period is None:
+        raise InvalidArgument("period", "period must be day, week or all.")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidArgument("limit", f"limit must be from 1 to {MAX_LIMIT}.")
+    return metric, period
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class Stats:
+    """Statistics of posts and authors, read from ClickHouse."""
+
+    def __init__(self, clickhouse: ClickHouse, clock: Callable[[], datetime.datetime] = _utc_now) -> None:
+        self._clickhouse = clickhouse
+        self._clock = clock
+
+    async def post_stats(self, post_ids: Sequence[str], deadline: float | None) -> list[PostStats]:
+        """All-time counts of up to 100 posts, in the order asked; zeros for a post without events."""
+        if len(post_ids) > MAX_POST_IDS:
+            raise InvalidArgument("post_ids", f"Ask for at most {MAX_POST_IDS} posts at a time.")
+        ids = [parse_id(post_id, "post_ids") for post_id in post_ids]
+        if not ids:
+            return []
+        found = await self._clickhouse.call(functools.partial(queries.post_stats, post_ids=ids), deadline)
+        return [found.get(post_id, PostStats(post_id)) for post_id in ids]
+
+    async def top_posts(
+        self, metric: Metric | None, period: Period | None, limit: int, deadline: float | None
+    ) -> list[RankedPost]:
+        """The posts with the most ``metric`` over ``period``, most first."""
+        metric, period = _ranking(metric, period, limit)
+        work = functools.partial(
+            queries.top_posts, metric=metric, period=period, limit=limit, now=self._clock()
+        )
+        return await self._clickhouse.call(work, deadline)
+
+    async def top_authors(
+        self, metric: Metric | None, period: Period | None, limit: int, deadline: float | None
+    ) -> list[RankedAuthor]:
+        """The authors whose posts have the most ``metric`` over ``period``, most first."""
+        metric, period = _ranking(metric, period, limit)
+        work = functools.partial(
+            queries.top_authors, metric=metric, period=period, limit=limit, now=self._clock()
+        )
+        return await self._clickhouse.call(work, deadline)
+
+    async def activity(
+        self, subject: Subject | None, first: str, last: str, deadline: float | None
+    ) -> list[DailyActivity]:
+        """Counts per UTC day from ``first`` to ``last`` (``YYYY-MM-DD``, at most 366 days apart)."""
+        if subject is None:
+            raise InvalidArgument("subject", "Give a post_id or an author_id.")
+        first_day, last_day = parse_date(first, "from_date"), parse_date(last, "to_date")
+        if last_day < first_day:
+            raise InvalidArgument("to_date", "to_date must not be before from_date.")
+        if (last_day - first_day).days > MAX_DAYS:
+            raise InvalidArgument("to_date", f"to_date must be at most {MAX_DAYS} days after from_date.")
+        work = functools.partial(queries.activity, subject=subject, first=first_day, last=last_day)
+        return await self._clickhouse.call(work, deadline)
