@@ -65,6 +65,12 @@ bench *args:
     fi
     uv run python -m scripts.bench "$@"
 
+# Benchmark the stats pipeline on its own (starts its own broker and stats processes): ingest, like→visible, queries
+[group('check')]
+[positional-arguments]
+bench-stats *args:
+    uv run python -m scripts.bench_stats "$@"
+
 # Everything CI runs
 [group('check')]
 ci: lint drift test

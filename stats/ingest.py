@@ -4,7 +4,8 @@ Delivery is at least once: after a crash the records since the last committed of
 publishers retry (the outbox relay, the gateway's buffered producer), so one event can also arrive
 twice at two offsets. A batch is written like this, and only then are its offsets committed:
 
-1. **Decode**; a message that is not an event is logged and skipped (it never blocks a partition).
+1. **Decode** (:func:`stats.rows.decode`); a message that is not an event is logged and skipped (it
+   never blocks a partition).
 2. **Drop copies.** Keep the first record of each ``event_id`` in the batch, then look the ids up in
    ``events`` (ordered by ``event_id``, a UUIDv7, so the lookup reads the newest granules). An id found
    there at *another* offset is a second copy: dropped. One found at *this very* offset is the same
@@ -40,7 +41,7 @@ from typing import Any
 
 from stats import rows
 from stats.clickhouse import ClickHouse, Connection
-from stats.rows import NO_MARK, Coordinates, Mark, Message, Partition, Record
+from stats.rows import NO_MARK, Coordinates, Mark, Partition, Record
 
 
 @dataclasses.dataclass
@@ -58,16 +59,11 @@ class Plan:
 
 @dataclasses.dataclass(frozen=True)
 class Written:
-    """What a batch did: records read, events written new, copies and non-events skipped."""
+    """What a batch did: events written new, records read again, copies of events dropped."""
 
-    messages: int
     new: int
     again: int
     copies: int
-
-    @property
-    def skipped(self) -> int:
-        return self.messages - self.new - self.again - self.copies
 
 
 def plan(
@@ -120,16 +116,14 @@ def _restarts(
 ) -> dict[Partition, Mark]:
     """The partitions whose offsets restarted, with their marks in a new epoch: a record that is not in
     ``events`` at or below a table's mark can only come from a topic made anew."""
-    restarts: dict[Partition, Mark] = {}
+    first: dict[Partition, int] = {}
     for record in new:
-        source = record.source
-        here = (epochs[source], record.offset)
-        if source not in restarts and any(
-            marks.get(source, NO_MARK) >= here for marks in table_marks.values()
-        ):
-            first = min(other.offset for other in new if other.source == source)
-            restarts[source] = (epochs[source] + 1, first - 1)
-    return restarts
+        first[record.source] = min(first.get(record.source, record.offset), record.offset)
+    return {
+        source: (epochs[source] + 1, offset - 1)
+        for source, offset in first.items()
+        if any(marks.get(source, NO_MARK) >= (epochs[source], offset) for marks in table_marks.values())
+    }
 
 
 def _lookup(connection: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, Coordinates]:
@@ -173,36 +167,45 @@ class Ingest:
     async def close(self) -> None:
         await self.clickhouse.close()
 
-    async def write(self, messages: Sequence[Message]) -> Written:
-        """Write one batch; when it returns, every event of the batch is counted, exactly once."""
-        records = await asyncio.to_thread(rows.decode, messages)
-        last_offsets: dict[Partition, int] = {}
-        for message in messages:
-            source = (message.topic, message.partition)
-            last_offsets[source] = max(last_offsets.get(source, -1), message.offset)
+    async def write(self, records: Sequence[Record], last_offsets: dict[Partition, int]) -> Written:
+        """Write one batch (its decoded records, and the highest offset read of each partition, events
+        or not); when it returns, every event of the batch is counted, exactly once."""
         ids = list(dict.fromkeys(record.event.event_id for record in records))
         found, table_marks = await self.clickhouse.call(
             lambda connection: (_lookup(connection, ids), _marks(connection, list(last_offsets)))
         )
         decided = await asyncio.to_thread(plan, records, found, table_marks, last_offsets)
         await self._apply(decided)
-        return Written(len(messages), len(decided.new), len(decided.again), decided.copies)
+        return Written(len(decided.new), len(decided.again), decided.copies)
 
     async def _apply(self, decided: Plan) -> None:
         for table in rows.COUNTER_TABLES if decided.restarts else ():
             await self._insert(table.name, table.columns, rows.counter_columns(table, (), decided.restarts))
-        if decided.new:
-            columns = await asyncio.to_thread(rows.event_columns, decided.new)
-            await self._insert("events", rows.EVENT_COLUMNS, columns)
+        # The counters' rows are made while `events` is written (ClickHouse works outside the GIL).
+        counters = asyncio.ensure_future(asyncio.to_thread(_counter_columns, decided))
+        try:
+            if decided.new:
+                columns = await asyncio.to_thread(rows.event_columns, decided.new)
+                await self._insert("events", rows.EVENT_COLUMNS, columns)
+        finally:
+            made = await counters
         for table in rows.COUNTER_TABLES:
-            counted = decided.counted[table.name]
-            if not any(table.key(record.fact) is not None for record in counted):
-                continue  # nothing to count here: the table's mark may stay behind, harmlessly
-            columns = await asyncio.to_thread(rows.counter_columns, table, counted, decided.marks)
-            await self._insert(table.name, table.columns, columns)
-        viewers = await asyncio.to_thread(rows.viewer_columns, decided.new + decided.again)
-        if viewers[0]:
-            await self._insert("viewers", rows.VIEWER_COLUMNS, viewers)
+            if table.name in made:
+                await self._insert(table.name, table.columns, made[table.name])
+        if made["viewers"][0]:
+            await self._insert("viewers", rows.VIEWER_COLUMNS, made["viewers"])
 
     async def _insert(self, table: str, columns: Sequence[str], data: list[list[Any]]) -> None:
         await self.clickhouse.call(lambda connection: connection.insert(table, columns, data))
+
+
+def _counter_columns(decided: Plan) -> dict[str, list[list[Any]]]:
+    """The columns of each counter table with something to count (the others' marks may stay behind,
+    harmlessly: no record they skip would have counted there), and of ``viewers``."""
+    made = {
+        table.name: rows.counter_columns(table, decided.counted[table.name], decided.marks)
+        for table in rows.COUNTER_TABLES
+        if any(table.key(record.fact) is not None for record in decided.counted[table.name])
+    }
+    made["viewers"] = rows.viewer_columns(decided.new + decided.again)
+    return made

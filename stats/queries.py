@@ -33,28 +33,32 @@ _AUTHOR_POSTS = (
 )
 
 
+def _counts_and_viewers(
+    connection: Connection, key: str, where: str, parameters: dict[str, Any]
+) -> tuple[dict[Any, tuple[int, int, int]], dict[Any, int]]:
+    """(likes, views, comments) and distinct viewers by ``key`` (``post_id`` or ``day``) of the
+    counter rows and views matching ``where``; one statement, one round trip."""
+    table = "post_totals" if key == "post_id" else "post_days"
+    found = connection.rows(
+        f"SELECT 1, {key}, sum(likes), sum(views), sum(comments) FROM {table}"  # noqa: S608 - constants
+        f" WHERE {where} GROUP BY {key}"
+        f" UNION ALL SELECT 2, {key}, uniqExact(viewer_key), 0, 0 FROM viewers WHERE {where} GROUP BY {key}",
+        parameters,
+    )
+    counts = {row[1]: (int(row[2]), int(row[3]), int(row[4])) for row in found if row[0] == 1}
+    viewers = {row[1]: int(row[2]) for row in found if row[0] == 2}
+    return counts, viewers
+
+
 def post_stats(connection: Connection, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, PostStats]:
     """All-time counts of the posts that have any, by id."""
-    ids = {"ids": list(set(post_ids))}
-    counts = connection.rows(
-        "SELECT post_id, sum(likes), sum(views), sum(comments) FROM post_totals"
-        " WHERE post_id IN {ids:Array(UUID)} GROUP BY post_id",
-        ids,
+    counts, viewers = _counts_and_viewers(
+        connection, "post_id", "post_id IN {ids:Array(UUID)}", {"ids": list(set(post_ids))}
     )
-    viewers = {
-        row[0]: int(row[1])
-        for row in connection.rows(
-            "SELECT post_id, uniqExact(viewer_key) FROM viewers WHERE post_id IN {ids:Array(UUID)}"
-            " GROUP BY post_id",
-            ids,
-        )
-    }
-    found = {
-        post_id: PostStats(post_id, likes, views, viewers.get(post_id, 0), comments)
-        for post_id, likes, views, comments in counts
-    }
-    for post_id, unique in viewers.items():
-        found.setdefault(post_id, PostStats(post_id, unique_viewers=unique))
+    found = {}
+    for post_id in counts.keys() | viewers.keys():
+        likes, views, comments = counts.get(post_id, (0, 0, 0))
+        found[post_id] = PostStats(post_id, likes, views, viewers.get(post_id, 0), comments)
     return found
 
 
@@ -76,12 +80,13 @@ class Window:
         until = datetime.datetime.combine(first_day, datetime.time(), tzinfo=datetime.UTC)
         return cls(since, until, first_day)
 
-    def rows(self, columns: str) -> str:
-        """SQL for the counter rows of the window: ``columns`` of each."""
+    def rows(self, metric: Metric) -> str:
+        """SQL for the window's counter rows where ``metric`` moved: post_id, author_id, value."""
+        columns, moved = f"post_id, author_id, {metric.value} AS value", f"{metric.value} != 0"
         return (
-            f"SELECT {columns} FROM post_days WHERE day >= {{first_day:Date}}"  # noqa: S608 - ours
+            f"SELECT {columns} FROM post_days WHERE day >= {{first_day:Date}} AND {moved}"  # noqa: S608
             f" UNION ALL SELECT {columns} FROM post_hours"
-            " WHERE hour >= {since:DateTime('UTC')} AND hour < {until:DateTime('UTC')}"
+            f" WHERE hour >= {{since:DateTime('UTC')}} AND hour < {{until:DateTime('UTC')}} AND {moved}"
         )
 
     def parameters(self) -> dict[str, Any]:
@@ -104,7 +109,7 @@ def top_posts(
         parameters.update(window.parameters())
         sql = (
             "SELECT post_id, any(author_id), sum(value) AS total"  # noqa: S608 - constants
-            f" FROM ({window.rows(f'post_id, author_id, {metric.value} AS value')})"
+            f" FROM ({window.rows(metric)})"
             f" GROUP BY post_id HAVING total > 0 AND post_id NOT IN ({_DELETED})"
             " ORDER BY total DESC, toString(post_id) LIMIT {limit:UInt32}"
         )
@@ -123,7 +128,7 @@ def top_authors(
         window = Window.of(period, now)
         parameters.update(window.parameters())
         rows = (
-            f"SELECT author_id, value FROM ({window.rows(f'post_id, author_id, {metric.value} AS value')})"  # noqa: S608
+            f"SELECT author_id, value FROM ({window.rows(metric)})"  # noqa: S608 - constants
             f" WHERE post_id NOT IN ({_DELETED})"
         )
     found = connection.rows(
@@ -142,24 +147,15 @@ def activity(
         posts, subject_id = _AUTHOR_POSTS, subject.author_id
     else:
         posts, subject_id = "post_id = {subject:UUID}", subject.post_id
-    parameters = {"subject": subject_id, "first": first, "last": last}
-    days = "day BETWEEN {first:Date} AND {last:Date}"
-    counts = connection.rows(
-        f"SELECT day, sum(likes), sum(views), sum(comments) FROM post_days WHERE {posts} AND {days}"  # noqa: S608
-        " GROUP BY day",
-        parameters,
+    counts, viewers = _counts_and_viewers(
+        connection,
+        "day",
+        f"{posts} AND day BETWEEN {{first:Date}} AND {{last:Date}}",
+        {"subject": subject_id, "first": first, "last": last},
     )
-    viewers = {
-        row[0]: int(row[1])
-        for row in connection.rows(
-            f"SELECT day, uniqExact(viewer_key) FROM viewers WHERE {posts} AND {days} GROUP BY day",  # noqa: S608
-            parameters,
-        )
-    }
-    by_day = {day: (likes, views, comments) for day, likes, views, comments in counts}
     result = []
     for offset in range((last - first).days + 1):
         day = first + datetime.timedelta(days=offset)
-        likes, views, comments = by_day.get(day, (0, 0, 0))
+        likes, views, comments = counts.get(day, (0, 0, 0))
         result.append(DailyActivity(day, likes, views, viewers.get(day, 0), comments))
     return result

@@ -61,7 +61,8 @@ def build_server(
     # to start instead of silently sharing it.
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     if mode.api:
-        stats_pb2_grpc.add_StatsServiceServicer_to_server(StatsServicer(Stats(clickhouse)), server)
+        stats = Stats(clickhouse, ranking_ttl=settings.ranking_ttl_ms / 1000)
+        stats_pb2_grpc.add_StatsServiceServicer_to_server(StatsServicer(stats), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     address = f"{settings.host}:{settings.port}"

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime
 import functools
+import time
 import uuid
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from stats import queries
 from stats.clickhouse import ClickHouse
@@ -23,6 +25,9 @@ from stats.domain import (
     RankedPost,
     Subject,
 )
+from stats.shared import Shared
+
+T = TypeVar("T")
 
 MAX_POST_IDS = 100
 MAX_LIMIT = 100
@@ -62,12 +67,26 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-class Stats:
-    """Statistics of posts and authors, read from ClickHouse."""
+# A ranking computed for many callers at once gets this long, whatever their own deadlines.
+RANKING_SECONDS = 10.0
 
-    def __init__(self, clickhouse: ClickHouse, clock: Callable[[], datetime.datetime] = _utc_now) -> None:
+
+class Stats:
+    """Statistics of posts and authors, read from ClickHouse.
+
+    Rankings are shared: each (metric, period) is computed, top 100, at most once per
+    ``ranking_ttl`` seconds, and every caller meanwhile gets it (cut to their limit)."""
+
+    def __init__(
+        self,
+        clickhouse: ClickHouse,
+        ranking_ttl: float = 0.0,
+        clock: Callable[[], datetime.datetime] = _utc_now,
+    ) -> None:
         self._clickhouse = clickhouse
         self._clock = clock
+        self._posts: Shared[tuple[Metric, Period], list[RankedPost]] = Shared(ranking_ttl)
+        self._authors: Shared[tuple[Metric, Period], list[RankedAuthor]] = Shared(ranking_ttl)
 
     async def post_stats(self, post_ids: Sequence[str], deadline: float | None) -> list[PostStats]:
         """All-time counts of up to 100 posts, in the order asked; zeros for a post without events."""
@@ -84,20 +103,23 @@ class Stats:
     ) -> list[RankedPost]:
         """The posts with the most ``metric`` over ``period``, most first."""
         metric, period = _ranking(metric, period, limit)
-        work = functools.partial(
-            queries.top_posts, metric=metric, period=period, limit=limit, now=self._clock()
-        )
-        return await self._clickhouse.call(work, deadline)
+        work = functools.partial(queries.top_posts, metric=metric, period=period, limit=MAX_LIMIT)
+        ranked = await self._posts.get((metric, period), functools.partial(self._rank, work), deadline)
+        return ranked[:limit]
 
     async def top_authors(
         self, metric: Metric | None, period: Period | None, limit: int, deadline: float | None
     ) -> list[RankedAuthor]:
         """The authors whose posts have the most ``metric`` over ``period``, most first."""
         metric, period = _ranking(metric, period, limit)
-        work = functools.partial(
-            queries.top_authors, metric=metric, period=period, limit=limit, now=self._clock()
-        )
-        return await self._clickhouse.call(work, deadline)
+        work = functools.partial(queries.top_authors, metric=metric, period=period, limit=MAX_LIMIT)
+        ranked = await self._authors.get((metric, period), functools.partial(self._rank, work), deadline)
+        return ranked[:limit]
+
+    async def _rank(self, work: Callable[..., T], deadline: float | None) -> T:
+        now = self._clock()
+        limit = deadline if deadline is not None else time.monotonic() + RANKING_SECONDS
+        return await self._clickhouse.call(functools.partial(work, now=now), limit)
 
     async def activity(
         self, subject: Subject | None, first: str, last: str, deadline: float | None

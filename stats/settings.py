@@ -36,6 +36,8 @@ class StatsSettings(msgspec.Struct, frozen=True):
     # How long the broker waits for a silent consumer before handing its partitions to another.
     # Kafka accepts 6 s and more by default; a Kafka-compatible test broker may allow less.
     session_timeout_ms: Annotated[int, msgspec.Meta(ge=1000, le=300_000)] = 6000
+    # A ranking (TopPosts, TopAuthors) is computed at most once per this long and shared meanwhile.
+    ranking_ttl_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 500
     # On SIGTERM, the batch and the calls in flight get this long to finish.
     grace_seconds: Annotated[float, msgspec.Meta(ge=0, le=300)] = 10.0
     # Shared with the other processes: uvicorn's "trace" is accepted, and logs as debug here.

@@ -10,15 +10,12 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-import grpc
-import pytest
 from aiokafka import AIOKafkaProducer
 
 from idl.flock.events.v1 import events
 from idl.flock.stats.v1 import stats_pb2 as pb
 from idl.flock.stats.v1 import stats_pb2_grpc
 
-FIELD = "flock-field"
 T = TypeVar("T")
 E = TypeVar("E", bound=events.PostEventBase)
 
@@ -120,19 +117,6 @@ def eventually(read: Callable[[], T], expected: T, timeout: float = 15.0) -> T:
         assert time.monotonic() < deadline, f"still {value!r}, expected {expected!r}"
         time.sleep(0.05)
     return value
-
-
-def fails(call: Callable[[], object], code: grpc.StatusCode, field: str = "") -> grpc.RpcError:
-    """Run ``call``, which must fail with ``code`` (and, if given, name ``field`` in flock-field)."""
-    with pytest.raises(grpc.RpcError) as raised:
-        call()
-    error = raised.value
-    assert error.code() == code, f"{error.code()}: {error.details()}"
-    if field:
-        named = [str(item.value) for item in error.trailing_metadata() or () if item.key == FIELD]
-        assert named == [field], error.trailing_metadata()
-        assert error.details(), "a human message comes with the field"
-    return error
 
 
 Counts = tuple[int, int, int, int]  # likes, views, unique viewers, comments

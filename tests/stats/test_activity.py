@@ -10,7 +10,8 @@ import pytest
 
 from idl.flock.stats.v1 import stats_pb2 as pb
 from idl.flock.stats.v1 import stats_pb2_grpc
-from tests.stats.factories import Post, StatsApi, eventually, fails, publish, utc_now
+from tests.posts.factories import fails
+from tests.stats.factories import Post, StatsApi, eventually, publish, utc_now
 
 ZERO = (0, 0, 0, 0)
 

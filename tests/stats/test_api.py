@@ -12,7 +12,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from idl.flock.stats.v1 import stats_pb2 as pb
 from idl.flock.stats.v1 import stats_pb2_grpc
-from tests.stats.factories import StatsApi, fails
+from tests.posts.factories import fails
+from tests.stats.factories import StatsApi
 
 Stub = stats_pb2_grpc.StatsServiceStub
 

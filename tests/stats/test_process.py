@@ -18,7 +18,7 @@ from idl.flock.stats.v1 import stats_pb2 as pb
 from idl.flock.stats.v1 import stats_pb2_grpc
 from scripts import devstack
 from tests.conftest import free_port
-from tests.stats.factories import fails
+from tests.posts.factories import fails
 
 
 def stats_command(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ def test_defaults_apply_when_only_the_required_settings_are_given() -> None:
     settings = load_settings(REQUIRED)
     assert (settings.host, settings.port, settings.consumer_group) == ("127.0.0.1", 50052, "flock-stats")
     assert (settings.batch_size, settings.batch_timeout_ms, settings.kafka_partitions) == (10_000, 200, 3)
-    assert (settings.grace_seconds, settings.log_level) == (10.0, "info")
+    assert (settings.grace_seconds, settings.log_level, settings.ranking_ttl_ms) == (10.0, "info", 500)
 
 
 def test_a_clickhouse_server_is_named_by_its_http_url() -> None:
