@@ -296,7 +296,8 @@ def runner_environment(data_dir: Path) -> tuple[dict[str, str], Infrastructure]:
                     infrastructure.postgres = start_embedded_postgres(data_dir / "postgres")
                 env[variable] = ensure_database(infrastructure.postgres, database)
         if "FLOCK_KAFKA_BOOTSTRAP" not in env:
-            env["FLOCK_KAFKA_BOOTSTRAP"] = "127.0.0.1:9092"
+            # The runner's own broker listens on FLOCK_EMBEDDED_KAFKA_PORT (default 9092).
+            env["FLOCK_KAFKA_BOOTSTRAP"] = f"127.0.0.1:{env.get('FLOCK_EMBEDDED_KAFKA_PORT', '9092')}"
             infrastructure.broker = start_embedded_broker(
                 env["FLOCK_KAFKA_BOOTSTRAP"], data_dir / "logs" / "broker.log"
             )

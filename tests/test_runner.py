@@ -25,6 +25,8 @@ class Runner:
         self.data_dir = data_dir
         self.port = port
         self.posts_port = free_port()
+        self.stats_port = free_port()
+        self.kafka_port = free_port()
         self.output: list[str] = []
 
     def command(self, *args: str) -> list[str]:
@@ -32,7 +34,13 @@ class Runner:
 
     def start(self) -> subprocess.Popen[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLOCK_")}
-        env.update(FAST_ARGON2, FLOCK_GATEWAY_PORT=str(self.port), FLOCK_POSTS_PORT=str(self.posts_port))
+        env.update(
+            FAST_ARGON2,
+            FLOCK_GATEWAY_PORT=str(self.port),
+            FLOCK_POSTS_PORT=str(self.posts_port),
+            FLOCK_STATS_PORT=str(self.stats_port),
+            FLOCK_EMBEDDED_KAFKA_PORT=str(self.kafka_port),
+        )
         child = subprocess.Popen(
             self.command("up"),
             cwd=devstack.ROOT,
