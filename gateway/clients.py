@@ -7,6 +7,7 @@ Every call carries a deadline and the request id.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import uuid
@@ -158,24 +159,18 @@ class PostsClient:
 
     SERVICE = "posts"
 
-    def __init__(
-        self,
-        channel: grpc.aio.Channel,
-        timeout: float,
-        caller: Caller = Caller(user_id=None),
-        request_id: str = "",
-        stub: posts_pb2_grpc.PostsServiceAsyncStub | None = None,
-    ) -> None:
-        self._stub: posts_pb2_grpc.PostsServiceAsyncStub = stub or posts_pb2_grpc.PostsServiceStub(channel)
-        self._channel = channel
+    def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
+        self._stub: posts_pb2_grpc.PostsServiceAsyncStub = posts_pb2_grpc.PostsServiceStub(channel)
         self._timeout = timeout
-        self._caller = caller
-        self._request_id = request_id
+        self._caller = Caller(user_id=None)
+        self._request_id = ""
 
     def acting_as(self, caller: Caller, request_id: str) -> PostsClient:
         """This client, calling on behalf of ``caller`` within request ``request_id`` (one per request,
-        sharing the channel and stub)."""
-        return PostsClient(self._channel, self._timeout, caller, request_id, self._stub)
+        sharing the stub)."""
+        bound = copy.copy(self)
+        bound._caller, bound._request_id = caller, request_id
+        return bound
 
     async def _call(self, method: Callable[..., Awaitable[Reply]], request: object) -> Reply:
         return await call_service(self.SERVICE, method, request, self._timeout, self._request_id)

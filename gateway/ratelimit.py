@@ -58,6 +58,11 @@ RETURNING hits
 _CLEANUP_EVERY_SECONDS = 60.0
 
 
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The caller's address, as the ASGI server resolved it (trusted proxies' X-Forwarded-For)."""
+    return request.client.host if request.client else "unknown"
+
+
 class RateLimiter:
     """Counts hits per ``(scope, client address)`` in fixed windows of ``limit.period_seconds``."""
 
@@ -90,8 +95,7 @@ class RateLimiter:
         scope = request.route_handler.opt.get(OPT_KEY)
         if not scope:
             return
-        client = request.client.host if request.client else "unknown"
-        decision = await self.hit(scope, client)
+        decision = await self.hit(scope, client_address(request))
         if not decision.allowed:
             raise Problem(
                 RATE_LIMITED,

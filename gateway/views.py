@@ -106,8 +106,11 @@ class ViewPublisher:
         if self._buffer:
             log.warning("stopping with %d views unpublished", len(self._buffer))
 
+    def _new_broker(self) -> KafkaBroker:
+        return KafkaBroker(self._bootstrap, acks="all", request_timeout_ms=5000, logger=None)
+
     async def _run(self) -> None:
-        broker = KafkaBroker(self._bootstrap, acks="all", request_timeout_ms=5000, logger=None)
+        broker = self._new_broker()
         backoff = _MIN_BACKOFF
         try:
             while True:
@@ -132,7 +135,7 @@ class ViewPublisher:
                 except Exception as error:  # noqa: BLE001 - any broker failure: keep the batch, retry
                     log.warning("publishing views failed, retrying in %.1f s: %r", backoff, error)
                     await broker.stop()
-                    broker = KafkaBroker(self._bootstrap, acks="all", request_timeout_ms=5000, logger=None)
+                    broker = self._new_broker()
                     await asyncio.sleep(backoff * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
                     backoff = min(backoff * 2, _MAX_BACKOFF)
                     continue

@@ -9,9 +9,7 @@ filled in here from ``msgspec.json.schema_components`` of the event contract its
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -20,9 +18,9 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
 from idl.flock.events.v1 import events
+from scripts import exported
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC_PATH = ROOT / "openapi" / "asyncapi.yaml"
+SPEC_PATH = exported.ROOT / "openapi" / "asyncapi.yaml"
 
 DESCRIPTION = """\
 Flock's events. State changes (posts, likes, comments) are written by the posts service to an outbox
@@ -87,21 +85,5 @@ def render() -> str:
     return str(yaml.safe_dump(describe(), sort_keys=False, allow_unicode=True, width=100))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if the committed file is stale")
-    args = parser.parse_args()
-    text = render()
-    if args.check:
-        if not SPEC_PATH.exists() or SPEC_PATH.read_text() != text:
-            print(f"{SPEC_PATH.relative_to(ROOT)} is stale: run `just asyncapi`.", file=sys.stderr)
-            return 1
-        print(f"{SPEC_PATH.relative_to(ROOT)} is current.")
-        return 0
-    SPEC_PATH.write_text(text)
-    print(f"wrote {SPEC_PATH.relative_to(ROOT)}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exported.main(SPEC_PATH, render, "asyncapi", __doc__))

@@ -150,9 +150,6 @@ def system_environment(postgres: Databases, broker: str | None = None, **overrid
     return devstack.default_environment(env, Path(tempfile.mkdtemp(prefix="flock-test-data-")))
 
 
-gateway_environment = system_environment
-
-
 def service_process(env: dict[str, str], name: str) -> devstack.Process:
     """The runner's definition of process ``name``, configured with ``env``."""
     return next(process for process in devstack.processes(env) if process.name == name)

@@ -18,6 +18,7 @@ from gateway.errors import INVALID_CURSOR, Problem
 from gateway.posts.dependencies import provide_posts
 from gateway.posts.schemas import Comment, CommentCreate, CommentPage, Post, PostCreate, PostPage, PostUpdate
 from gateway.posts.views import comment_views, post_views
+from gateway.ratelimit import client_address
 from gateway.users.dependencies import provide_accounts
 from gateway.users.service import Accounts
 from gateway.views import ViewPublisher
@@ -47,10 +48,6 @@ DEPENDENCIES = {
     "viewer": Provide(provide_viewer),
     "posts": Provide(provide_posts, sync_to_thread=False),
 }
-
-
-def client_address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def checked_cursor(cursor: str | None) -> str | None:

@@ -13,7 +13,7 @@ from litestar.params import FromPath, QueryParameter
 
 from gateway.auth.dependencies import SECURITY
 from gateway.auth.service import Principal
-from gateway.clients import PostsClient, StatsClient
+from gateway.clients import PostsClient, PostStatsRecord, StatsClient
 from gateway.errors import VALIDATION_FAILED, FieldError, Problem
 from gateway.posts.controllers import DEPENDENCIES
 from gateway.posts.schemas import Author
@@ -60,9 +60,9 @@ class PostStatsController(Controller):
         stats: NamedDependency[StatsClient],
     ) -> PostStats:
         await posts.get_post(post_id)  # 404 unless the caller may see the post
-        counts = (await stats.post_stats([post_id], request_id_of(request))).get(post_id)
-        if counts is None:
-            return PostStats(post_id=post_id, likes=0, views=0, unique_viewers=0, comments=0)
+        counts = (await stats.post_stats([post_id], request_id_of(request))).get(post_id) or PostStatsRecord(
+            post_id, likes=0, views=0, unique_viewers=0, comments=0
+        )
         return PostStats(
             post_id=post_id,
             likes=counts.likes,

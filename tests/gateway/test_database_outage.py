@@ -8,14 +8,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import OwnPostgres, gateway_environment, gateway_process, start_process
+from tests.conftest import OwnPostgres, gateway_process, start_process, system_environment
 from tests.factories import Members, api_client
 
 
 @pytest.fixture(scope="module")
 def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OwnPostgres, str]]:
     postgres = OwnPostgres()
-    env = gateway_environment(postgres)
+    env = system_environment(postgres)
     running = start_process(gateway_process(env), tmp_path_factory.mktemp("outage"))
     yield postgres, f"http://127.0.0.1:{env['FLOCK_GATEWAY_PORT']}"
     running.stop()
