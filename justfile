@@ -49,7 +49,7 @@ drift:
     uv run python -m scripts.openapi --check
     uv run python -m scripts.asyncapi --check
 
-# Benchmark a running system (`just up` first): seed posts through the API, load it with wrk, print a table
+# Benchmark a running system (`just up` first): seed it as `just seed` does, then reads, the feed, a mixed load
 [group('check')]
 [positional-arguments]
 bench *args:
@@ -64,6 +64,12 @@ bench *args:
         fi
     fi
     uv run python -m scripts.bench "$@"
+
+# Fill a running system (`just up` first) with deterministic synthetic data through the API (--help)
+[group('run')]
+[positional-arguments]
+seed *args:
+    uv run python -m scripts.seed "$@"
 
 # Benchmark the stats pipeline on its own (starts its own broker and stats processes): ingest, like→visible, queries
 [group('check')]

@@ -18,10 +18,13 @@ from gateway.clients import PostsClient, StatsClient, open_channel
 from gateway.database import bind_tables, keep_session, make_engine
 from gateway.docs import docs_assets_router, openapi_config
 from gateway.errors import EXCEPTION_HANDLERS, refuse_non_json_body
+from gateway.graph.controllers import FollowsController, MyGraphController
+from gateway.graph.service import Graph
 from gateway.health import HealthController, ProblemsController
-from gateway.posts.controllers import PostsController, WallsController
+from gateway.posts.controllers import FeedController, PostsController, WallsController
 from gateway.ratelimit import RateLimiter
 from gateway.request_id import request_id_middleware
+from gateway.search.controllers import SearchController
 from gateway.settings import GatewaySettings, settings_from_environment
 from gateway.stats.controllers import MyStatsController, PostStatsController, RankingsController
 from gateway.users.controllers import UsersController
@@ -75,11 +78,15 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
                 route_handlers=[
                     AuthController,
                     UsersController,
+                    MyGraphController,
+                    FollowsController,
                     PostsController,
                     WallsController,
+                    FeedController,
                     PostStatsController,
                     RankingsController,
                     MyStatsController,
+                    SearchController,
                 ],
             ),
             HealthController,
@@ -90,6 +97,7 @@ def create_app(settings: GatewaySettings | None = None) -> Litestar:
         state=State(
             {
                 "accounts": Accounts(passwords),
+                "graph": Graph(),
                 "sessions": Sessions(
                     passwords,
                     AccessTokens(settings.jwt_secret, settings.access_token_ttl),

@@ -12,7 +12,7 @@ import dataclasses
 import datetime
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -27,8 +27,13 @@ Reply = TypeVar("Reply")
 
 FIELD_METADATA = "flock-field"  # which request field an INVALID_ARGUMENT is about
 REASON_METADATA = "flock-reason"  # a stable code for what went wrong (post_not_found, …)
-VISIBILITIES = {"public": pb.VISIBILITY_PUBLIC, "private": pb.VISIBILITY_PRIVATE}
-_VISIBILITY_NAMES = {value: name for name, value in VISIBILITIES.items()}
+VisibilityName = Literal["public", "followers", "private"]
+VISIBILITIES: dict[VisibilityName, pb.Visibility.ValueType] = {
+    "public": pb.VISIBILITY_PUBLIC,
+    "followers": pb.VISIBILITY_FOLLOWERS,
+    "private": pb.VISIBILITY_PRIVATE,
+}
+_VISIBILITY_NAMES: dict[int, VisibilityName] = {value: name for name, value in VISIBILITIES.items()}
 _ROLES = {"user": pb.ROLE_USER, "moderator": pb.ROLE_MODERATOR, "admin": pb.ROLE_ADMIN}
 
 
@@ -63,15 +68,28 @@ class ServiceCallFailed(Exception):
         self.reason = reason
 
 
+FollowingLoader = Callable[[], Awaitable[list[uuid.UUID]]]
+
+
+async def _follows_nobody() -> list[uuid.UUID]:
+    return []
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is calling, as the gateway authenticated them; ``user_id`` is None when anonymous."""
+    """Who is calling, as the gateway authenticated them; ``user_id`` is None when anonymous.
+    ``following`` loads the accounts they follow (approved), for the calls that need it."""
 
     user_id: uuid.UUID | None
     role: str = "user"
+    following: FollowingLoader = _follows_nobody
 
-    def message(self) -> pb.Caller:
-        return pb.Caller(user_id=str(self.user_id or ""), role=_ROLES.get(self.role, pb.ROLE_USER))
+    def message(self, following: list[uuid.UUID] | None = None) -> pb.Caller:
+        return pb.Caller(
+            user_id=str(self.user_id or ""),
+            role=_ROLES.get(self.role, pb.ROLE_USER),
+            following=[str(user_id) for user_id in following or ()],
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,7 +97,7 @@ class PostRecord:
     id: uuid.UUID
     author_id: uuid.UUID
     text: str
-    visibility: str
+    visibility: VisibilityName
     created_at: datetime.datetime
     updated_at: datetime.datetime
     like_count: int
@@ -175,7 +193,16 @@ class PostsClient:
     async def _call(self, method: Callable[..., Awaitable[Reply]], request: object) -> Reply:
         return await call_service(self.SERVICE, method, request, self._timeout, self._request_id)
 
-    async def create_post(self, text: str, visibility: str, idempotency_key: str) -> tuple[PostRecord, bool]:
+    async def _reader(self) -> pb.Caller:
+        """The caller with the accounts they follow: for calls that may touch a followers-only post of
+        someone else. The list is read from the graph at each call, so an unfollow counts at once."""
+        if self._caller.user_id is None:
+            return self._caller.message()
+        return self._caller.message(await self._caller.following())
+
+    async def create_post(
+        self, text: str, visibility: VisibilityName, idempotency_key: str
+    ) -> tuple[PostRecord, bool]:
         """The new post, and whether it was a replay of an earlier request with the same key."""
         request = pb.CreatePostRequest(
             caller=self._caller.message(),
@@ -186,7 +213,9 @@ class PostsClient:
         reply = await self._call(self._stub.CreatePost, request)
         return _post(reply.post), reply.replayed
 
-    async def update_post(self, post_id: uuid.UUID, text: str | None, visibility: str | None) -> PostRecord:
+    async def update_post(
+        self, post_id: uuid.UUID, text: str | None, visibility: VisibilityName | None
+    ) -> PostRecord:
         request = pb.UpdatePostRequest(
             caller=self._caller.message(),
             post_id=str(post_id),
@@ -200,39 +229,39 @@ class PostsClient:
         await self._call(self._stub.DeletePost, request)
 
     async def get_post(self, post_id: uuid.UUID) -> PostRecord:
-        request = pb.GetPostRequest(caller=self._caller.message(), post_id=str(post_id))
+        request = pb.GetPostRequest(caller=await self._reader(), post_id=str(post_id))
         return _post((await self._call(self._stub.GetPost, request)).post)
 
     async def get_posts(self, post_ids: list[uuid.UUID]) -> list[PostRecord]:
         """The posts of ``post_ids`` the caller may see, in that order."""
-        request = pb.GetPostsRequest(caller=self._caller.message(), post_ids=[str(i) for i in post_ids])
+        request = pb.GetPostsRequest(caller=await self._reader(), post_ids=[str(i) for i in post_ids])
         return [_post(post) for post in (await self._call(self._stub.GetPosts, request)).posts]
 
     async def list_posts(self, author_id: uuid.UUID, limit: int, cursor: str | None) -> Page[PostRecord]:
         request = pb.ListPostsRequest(
-            caller=self._caller.message(), author_id=str(author_id), page_size=limit, page_token=cursor or ""
+            caller=await self._reader(), author_id=str(author_id), page_size=limit, page_token=cursor or ""
         )
         reply = await self._call(self._stub.ListPosts, request)
         return Page([_post(post) for post in reply.posts], reply.next_page_token or None)
 
     async def list_liked_posts(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> Page[PostRecord]:
         request = pb.ListLikedPostsRequest(
-            caller=self._caller.message(), user_id=str(user_id), page_size=limit, page_token=cursor or ""
+            caller=await self._reader(), user_id=str(user_id), page_size=limit, page_token=cursor or ""
         )
         reply = await self._call(self._stub.ListLikedPosts, request)
         return Page([_post(post) for post in reply.posts], reply.next_page_token or None)
 
     async def like(self, post_id: uuid.UUID) -> PostRecord:
-        request = pb.LikePostRequest(caller=self._caller.message(), post_id=str(post_id))
+        request = pb.LikePostRequest(caller=await self._reader(), post_id=str(post_id))
         return _post((await self._call(self._stub.LikePost, request)).post)
 
     async def unlike(self, post_id: uuid.UUID) -> PostRecord:
-        request = pb.UnlikePostRequest(caller=self._caller.message(), post_id=str(post_id))
+        request = pb.UnlikePostRequest(caller=await self._reader(), post_id=str(post_id))
         return _post((await self._call(self._stub.UnlikePost, request)).post)
 
     async def add_comment(self, post_id: uuid.UUID, parent_id: uuid.UUID | None, text: str) -> CommentRecord:
         request = pb.AddCommentRequest(
-            caller=self._caller.message(), post_id=str(post_id), parent_id=str(parent_id or ""), text=text
+            caller=await self._reader(), post_id=str(post_id), parent_id=str(parent_id or ""), text=text
         )
         return _comment((await self._call(self._stub.AddComment, request)).comment)
 
@@ -240,7 +269,7 @@ class PostsClient:
         self, post_id: uuid.UUID, parent_id: uuid.UUID | None, limit: int, cursor: str | None
     ) -> Page[CommentRecord]:
         request = pb.ListCommentsRequest(
-            caller=self._caller.message(),
+            caller=await self._reader(),
             post_id=str(post_id),
             parent_id=str(parent_id or ""),
             page_size=limit,
@@ -249,9 +278,23 @@ class PostsClient:
         reply = await self._call(self._stub.ListComments, request)
         return Page([_comment(comment) for comment in reply.comments], reply.next_page_token or None)
 
+    async def feed(self, limit: int, cursor: str | None) -> Page[PostRecord]:
+        """The caller's home feed: their posts and those of the accounts they follow, newest first."""
+        request = pb.ListFeedRequest(caller=await self._reader(), page_size=limit, page_token=cursor or "")
+        reply = await self._call(self._stub.ListFeed, request)
+        return Page([_post(post) for post in reply.posts], reply.next_page_token or None)
+
+    async def search_posts(self, query: str, limit: int, cursor: str | None) -> Page[PostRecord]:
+        """Posts matching ``query`` that the caller may see, best match first."""
+        request = pb.SearchPostsRequest(
+            caller=await self._reader(), query=query, page_size=limit, page_token=cursor or ""
+        )
+        reply = await self._call(self._stub.SearchPosts, request)
+        return Page([_post(post) for post in reply.posts], reply.next_page_token or None)
+
     async def delete_comment(self, post_id: uuid.UUID, comment_id: uuid.UUID) -> None:
         request = pb.DeleteCommentRequest(
-            caller=self._caller.message(), post_id=str(post_id), comment_id=str(comment_id)
+            caller=await self._reader(), post_id=str(post_id), comment_id=str(comment_id)
         )
         await self._call(self._stub.DeleteComment, request)
 

@@ -7,10 +7,11 @@ from piccolo.table import Table
 
 from gateway import sql
 from gateway.auth.tables import AuthSession, RefreshToken
+from gateway.graph.tables import Follow
 from gateway.ratelimit import RateLimitBucket
 from gateway.users.tables import User
 
-TABLES: list[type[Table]] = [User, AuthSession, RefreshToken, RateLimitBucket]
+TABLES: list[type[Table]] = [User, AuthSession, RefreshToken, RateLimitBucket, Follow]
 
 
 class Engine(PostgresEngine):

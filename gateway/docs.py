@@ -56,7 +56,10 @@ def openapi_config(version: str) -> OpenAPIConfig:
         tags=[
             Tag(name="auth", description="Accounts, logging in and out, token refresh."),
             Tag(name="users", description="Profiles."),
+            Tag(name="graph", description="Following, follow requests, followers and relationships."),
             Tag(name="posts", description="Posts, comments, likes and walls."),
+            Tag(name="feed", description="The home feed: my posts and those of everyone I follow."),
+            Tag(name="search", description="Accounts by name, posts by their words."),
             Tag(name="stats", description="Likes, views and comments counted from the event log."),
             Tag(name="health", description="Liveness and readiness probes."),
         ],

@@ -21,6 +21,7 @@ from litestar.utils.scope.state import ScopeState
 
 from gateway.auth import service as auth
 from gateway.clients import ServiceCallFailed
+from gateway.graph import service as graph
 from gateway.request_id import HEADER as REQUEST_ID_HEADER
 from gateway.request_id import request_id_of
 from gateway.users import service as users
@@ -143,6 +144,35 @@ DOMAIN_PROBLEMS: dict[type[Exception], DomainProblem] = {
     ),
     auth.NotAuthenticated: DomainProblem(
         HTTP_PROBLEMS[401], "Send a valid access token: `Authorization: Bearer <token>`."
+    ),
+    graph.CannotFollowSelf: DomainProblem(
+        ProblemKind(422, "cannot_follow_self", "Cannot follow oneself"), "You cannot follow yourself."
+    ),
+    graph.AlreadyFollowing: DomainProblem(
+        ProblemKind(409, "already_following", "Already following"), "You already follow this account."
+    ),
+    graph.AlreadyRequested: DomainProblem(
+        ProblemKind(409, "already_requested", "Already requested"),
+        "Your request to follow this account is already waiting for an answer.",
+    ),
+    graph.FollowingLimitReached: DomainProblem(
+        ProblemKind(409, "following_limit_reached", "Following limit reached"),
+        f"An account may follow (or ask to follow) at most {graph.MAX_FOLLOWING} accounts.",
+    ),
+    graph.NotFollowing: DomainProblem(
+        ProblemKind(404, "not_following", "Not following"),
+        "You neither follow this account nor asked to.",
+    ),
+    graph.FollowRequestNotFound: DomainProblem(
+        ProblemKind(404, "follow_request_not_found", "Follow request not found"),
+        "No request from this account is waiting.",
+    ),
+    graph.NotAFollower: DomainProblem(
+        ProblemKind(404, "not_a_follower", "Not a follower"), "This account does not follow you."
+    ),
+    graph.ListHidden: DomainProblem(
+        ProblemKind(403, "private_account", "Private account"),
+        "This account is private: only its approved followers see whom it follows and who follows it.",
     ),
 }
 

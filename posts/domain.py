@@ -14,6 +14,8 @@ from posts.errors import InvalidArgument, NotSignedIn
 
 MAX_POST_TEXT = 5000
 MAX_COMMENT_TEXT = 2000
+# The most accounts a caller's following list may name: the gateway's cap on follows.
+MAX_FOLLOWING = 5000
 
 T = TypeVar("T")
 
@@ -26,15 +28,26 @@ class Role(enum.Enum):
 
 class Visibility(enum.Enum):
     PUBLIC = "public"
+    FOLLOWERS = "followers"  # the author and the accounts that follow them
     PRIVATE = "private"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is calling, as the gateway authenticated them; ``user_id`` is None when anonymous."""
+    """Who is calling, as the gateway authenticated them; ``user_id`` is None when anonymous.
+
+    ``following`` is the accounts the caller follows, as the gateway's social graph says at the time
+    of the call: the service keeps no copy of the graph and trusts the list as it trusts ``user_id``.
+    An anonymous caller follows nobody, whatever the request said.
+    """
 
     user_id: uuid.UUID | None
     role: Role = Role.USER
+    following: frozenset[uuid.UUID] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.user_id is None and self.following:
+            object.__setattr__(self, "following", frozenset())
 
     @property
     def moderates(self) -> bool:
@@ -48,9 +61,14 @@ class Caller:
         return self.user_id
 
     def can_see(self, author_id: uuid.UUID, visibility: Visibility) -> bool:
-        """Public posts are for everyone; a private one exists only for its author.
-        ``queries.VISIBLE`` says the same in SQL."""
-        return visibility is Visibility.PUBLIC or author_id == self.user_id
+        """Public posts are for everyone; a followers-only one for its author and the callers who
+        follow them; a private one exists only for its author. ``queries.visible_to`` says the same in
+        SQL."""
+        return (
+            visibility is Visibility.PUBLIC
+            or author_id == self.user_id
+            or (visibility is Visibility.FOLLOWERS and author_id in self.following)
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -108,6 +126,17 @@ def parse_id(value: str, field: str) -> uuid.UUID:
 def parse_optional_id(value: str, field: str) -> uuid.UUID | None:
     """An optional id: empty means none."""
     return parse_id(value, field) if value else None
+
+
+def parse_following(values: Sequence[str], field: str = "caller.following") -> frozenset[uuid.UUID]:
+    """The accounts a caller follows: at most :data:`MAX_FOLLOWING` ids, each in canonical form
+    (repeats count once)."""
+    if len(values) > MAX_FOLLOWING:
+        raise InvalidArgument(field, f"{field} names {len(values)} accounts; the limit is {MAX_FOLLOWING}.")
+    try:
+        return frozenset(parse_id(value, field) for value in values)
+    except InvalidArgument:
+        raise InvalidArgument(field, f"{field} holds something that is not a valid id.") from None
 
 
 def clean_text(value: str, *, limit: int, field: str = "text") -> str:

@@ -15,7 +15,7 @@ from posts.database import Database
 from posts.domain import Caller, Page, Post, now
 from posts.errors import NotAllowed
 from posts.pagination import LIKES, LikeKey, page_size
-from posts.queries import POST_COLUMNS, as_seen_by, lock_visible_post, to_post, visible_to
+from posts.queries import POST_COLUMNS, as_seen_by, following_ids, lock_visible_post, to_post, visible_to
 
 _LIKE = """
 INSERT INTO likes (post_id, user_id, liked_at) VALUES ($1, $2, $3)
@@ -28,9 +28,9 @@ _POST_COLUMNS = ", ".join(f"posts.{column}" for column in POST_COLUMNS.split(", 
 _LIKED_BY = f"""
 SELECT {_POST_COLUMNS}, likes.liked_at
 FROM likes JOIN posts ON posts.id = likes.post_id
-WHERE likes.user_id = $1 AND (likes.liked_at, likes.post_id) < ($2, $3) AND {visible_to("$4")}
+WHERE likes.user_id = $1 AND (likes.liked_at, likes.post_id) < ($2, $3) AND {visible_to("$4", "$5")}
 ORDER BY likes.liked_at DESC, likes.post_id DESC
-LIMIT $5
+LIMIT $6
 """  # noqa: S608 - only constants are interpolated
 
 
@@ -77,7 +77,13 @@ class Likes:
         size, after = page_size(size), LIKES.decode(token)
         async with self._db.connection() as connection:
             rows = await connection.fetch(
-                _LIKED_BY, user_id, after.liked_at, after.post_id, caller.user_id, size + 1
+                _LIKED_BY,
+                user_id,
+                after.liked_at,
+                after.post_id,
+                caller.user_id,
+                following_ids(caller),
+                size + 1,
             )
             rows, next_token = LIKES.cut(rows, size, key=lambda row: LikeKey(row["liked_at"], row["id"]))
             return Page(await as_seen_by(connection, caller, rows), next_token)

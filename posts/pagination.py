@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import math
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import msgspec
 
@@ -25,6 +26,8 @@ _MAX_TOKEN_LENGTH = 256
 K = TypeVar("K")
 T = TypeVar("T")
 
+# The largest float4: a search rank (a PostgreSQL real) sent back above it could not be sent on.
+FLOAT4_MAX = 3.4028234663852886e38
 MIN_ID = uuid.UUID(int=0)
 MAX_ID = uuid.UUID(int=(1 << 128) - 1)
 
@@ -33,6 +36,15 @@ class LikeKey(msgspec.Struct, frozen=True, array_like=True):
     """Where a like sorts in a user's likes: most recent first, ties broken by post id."""
 
     liked_at: datetime.datetime
+    post_id: uuid.UUID
+
+
+class SearchKey(msgspec.Struct, frozen=True, array_like=True):
+    """Where a post sorts among search results: best rank first, ties newest first. The rank is the
+    float4 PostgreSQL computed, carried as the double that holds it exactly, so it compares equal
+    when sent back; the bounds keep a forged one within what a rank and a float4 can be."""
+
+    rank: Annotated[float, msgspec.Meta(ge=0.0, le=FLOAT4_MAX)]
     post_id: uuid.UUID
 
 
@@ -82,6 +94,8 @@ class Keyset(Generic[K]):
 
 
 POSTS = Keyset("posts", uuid.UUID, first=MAX_ID)  # newest first
+FEED = Keyset("feed", uuid.UUID, first=MAX_ID)  # newest first
+SEARCH = Keyset("search", SearchKey, first=SearchKey(math.inf, MAX_ID))  # best match, then newest
 COMMENTS = Keyset("comments", uuid.UUID, first=MIN_ID)  # oldest first
 LIKES = Keyset(
     "likes", LikeKey, first=LikeKey(datetime.datetime.max.replace(tzinfo=datetime.UTC), MAX_ID)

@@ -25,7 +25,9 @@ from idl.flock.posts.v1 import posts_pb2, posts_pb2_grpc
 from posts import relay
 from posts.comments import Comments
 from posts.database import Database, keep_session, make_engine
+from posts.feed import Feed
 from posts.likes import Likes
+from posts.search import Search
 from posts.service import Posts
 from posts.servicer import PostsServicer
 from posts.settings import PostsSettings
@@ -53,7 +55,9 @@ def build_server(
     # Without SO_REUSEPORT (on by default in gRPC on Linux) a second process on the same port fails
     # to start instead of silently sharing it.
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-    servicer = PostsServicer(Posts(database), Comments(database), Likes(database))
+    servicer = PostsServicer(
+        Posts(database), Comments(database), Likes(database), Feed(database), Search(database)
+    )
     posts_pb2_grpc.add_PostsServiceServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -1,9 +1,10 @@
 """Posts: publish (idempotently), edit, delete, read one or many, list an author's.
 
 The rules, whatever the gateway checked: writing needs a caller; a private post exists only for its
-author (to anyone else: not found); only the author edits a post; the author, a moderator or an
-admin deletes it, and its comments and likes go with it. Each change writes its outbox event in the
-transaction that makes it.
+author, a followers-only one for its author and the callers whose following list names them (to
+anyone else: not found); only the author edits a post; the author, a moderator or an admin deletes
+it (moderators whatever its visibility), and its comments and likes go with it. Each change writes
+its outbox event in the transaction that makes it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from posts.pagination import POSTS, page_size
 from posts.queries import (
     POST_COLUMNS,
     as_seen_by,
+    following_ids,
     lock_visible_post,
     to_post,
     visible_post,
@@ -62,9 +64,9 @@ RETURNING {POST_COLUMNS}
 
 _LIST_BY_AUTHOR = f"""
 SELECT {POST_COLUMNS} FROM posts
-WHERE author_id = $1 AND {visible_to("$2")} AND id < $3
+WHERE author_id = $1 AND {visible_to("$2", "$3")} AND id < $4
 ORDER BY id DESC
-LIMIT $4
+LIMIT $5
 """  # noqa: S608 - only constants are interpolated
 
 
@@ -144,7 +146,8 @@ class Posts:
         return post
 
     async def delete(self, caller: Caller, post_id: uuid.UUID) -> None:
-        """Delete a post with its comments and likes: its author, a moderator or an admin may."""
+        """Delete a post with its comments and likes: its author, a moderator or an admin may (the
+        latter two even a post they cannot read)."""
         user_id = caller.signed_in()
         async with self._db.transaction() as connection:
             row = await lock_visible_post(connection, caller, post_id, for_delete=True)
@@ -182,6 +185,8 @@ class Posts:
         """The author's posts that the caller may see, newest first."""
         size, after = page_size(size), POSTS.decode(token)
         async with self._db.connection() as connection:
-            rows = await connection.fetch(_LIST_BY_AUTHOR, author_id, caller.user_id, after, size + 1)
+            rows = await connection.fetch(
+                _LIST_BY_AUTHOR, author_id, caller.user_id, following_ids(caller), after, size + 1
+            )
             rows, next_token = POSTS.cut(rows, size, key=lambda row: row["id"])
             return Page(await as_seen_by(connection, caller, rows), next_token)

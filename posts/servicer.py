@@ -20,7 +20,16 @@ from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
 from posts.comments import Comments
 from posts.database import is_outage
-from posts.domain import Caller, Comment, Post, Role, Visibility, parse_id, parse_optional_id
+from posts.domain import (
+    Caller,
+    Comment,
+    Post,
+    Role,
+    Visibility,
+    parse_following,
+    parse_id,
+    parse_optional_id,
+)
 from posts.errors import (
     CommentNotFound,
     IdempotencyKeyReused,
@@ -30,7 +39,9 @@ from posts.errors import (
     PostNotFound,
     PostsError,
 )
+from posts.feed import Feed
 from posts.likes import Likes
+from posts.search import Search
 from posts.service import Posts
 
 log = logging.getLogger("flock.posts")
@@ -58,9 +69,14 @@ _ROLES = {
 _VISIBILITIES = {
     pb.VISIBILITY_UNSPECIFIED: None,
     pb.VISIBILITY_PUBLIC: Visibility.PUBLIC,
+    pb.VISIBILITY_FOLLOWERS: Visibility.FOLLOWERS,
     pb.VISIBILITY_PRIVATE: Visibility.PRIVATE,
 }
-_VISIBILITY_MESSAGES = {Visibility.PUBLIC: pb.VISIBILITY_PUBLIC, Visibility.PRIVATE: pb.VISIBILITY_PRIVATE}
+_VISIBILITY_MESSAGES = {
+    Visibility.PUBLIC: pb.VISIBILITY_PUBLIC,
+    Visibility.FOLLOWERS: pb.VISIBILITY_FOLLOWERS,
+    Visibility.PRIVATE: pb.VISIBILITY_PRIVATE,
+}
 
 Context = grpc.aio.ServicerContext[Any, Any]
 Request = TypeVar("Request")
@@ -107,7 +123,11 @@ def _caller(message: pb.Caller) -> Caller:
     role = _ROLES.get(message.role)
     if role is None:
         raise InvalidArgument("caller.role", "caller.role is not a known role.")
-    return Caller(user_id=parse_optional_id(message.user_id, "caller.user_id"), role=role)
+    return Caller(
+        user_id=parse_optional_id(message.user_id, "caller.user_id"),
+        role=role,
+        following=parse_following(message.following),
+    )
 
 
 def _visibility(value: pb.Visibility.ValueType) -> Visibility | None:
@@ -149,12 +169,15 @@ def _comment(comment: Comment) -> pb.Comment:
 
 
 class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
-    """``flock.posts.v1.PostsService`` over the rules in ``Posts``, ``Comments`` and ``Likes``."""
+    """``flock.posts.v1.PostsService`` over the rules in ``Posts``, ``Comments``, ``Likes``, ``Feed``
+    and ``Search``."""
 
-    def __init__(self, posts: Posts, comments: Comments, likes: Likes) -> None:
+    def __init__(self, posts: Posts, comments: Comments, likes: Likes, feed: Feed, search: Search) -> None:
         self._posts = posts
         self._comments = comments
         self._likes = likes
+        self._feed = feed
+        self._search = search
 
     @_rpc
     async def CreatePost(self, request: pb.CreatePostRequest, context: Context) -> pb.CreatePostResponse:  # noqa: N802
@@ -262,5 +285,25 @@ class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
             token=request.page_token,
         )
         return pb.ListLikedPostsResponse(
+            posts=[_post(post) for post in page.items], next_page_token=page.next_page_token
+        )
+
+    @_rpc
+    async def ListFeed(self, request: pb.ListFeedRequest, context: Context) -> pb.ListFeedResponse:  # noqa: N802
+        page = await self._feed.page(
+            _caller(request.caller), size=request.page_size, token=request.page_token
+        )
+        return pb.ListFeedResponse(
+            posts=[_post(post) for post in page.items], next_page_token=page.next_page_token
+        )
+
+    @_rpc
+    async def SearchPosts(  # noqa: N802
+        self, request: pb.SearchPostsRequest, context: Context
+    ) -> pb.SearchPostsResponse:
+        page = await self._search.posts(
+            _caller(request.caller), request.query, size=request.page_size, token=request.page_token
+        )
+        return pb.SearchPostsResponse(
             posts=[_post(post) for post in page.items], next_page_token=page.next_page_token
         )

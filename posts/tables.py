@@ -3,7 +3,10 @@
 The service reads and writes them with SQL through the engine's asyncpg pool (see ``database.py``):
 its writes lean on ``ON CONFLICT``, row locks and counters that the query builder does not express.
 The composite and partial indexes the keyset queries need are added by a hand-written migration (the
-"keyset indexes" one in ``piccolo_migrations/``): Piccolo tables declare single-column ones only.
+"keyset indexes" one in ``piccolo_migrations/``): Piccolo tables declare single-column ones only. So
+are what the feed and search need (the "feed and search" one): ``posts.search_vector``, a generated
+tsvector column that Piccolo cannot declare (nothing here reads it through the table), its GIN index,
+and the index of an author's posts that includes their visibility.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ class Post(Table, tablename="posts"):
     like_count = BigInt(null=False, default=0)
     comment_count = BigInt(null=False, default=0)
 
-    known_visibility = Check("visibility IN ('public', 'private')")
+    # Piccolo compares constraints by name only: the "feed and search" migration changed this one.
+    known_visibility = Check("visibility IN ('public', 'followers', 'private')")
     counts_not_negative = Check("like_count >= 0 AND comment_count >= 0")
 
 

@@ -1,13 +1,19 @@
-"""The pure parts of ``scripts/bench.py``: reading wrk's report, the table, the arguments. No server."""
+"""The pure parts of ``scripts/bench.py``: reading wrk's report, the tables, the mixed workload's
+choices and percentiles, its HTTP client (against a stub server), the arguments. No Flock."""
 
 from __future__ import annotations
 
-import ipaddress
+import asyncio
+import collections
+import json
 import math
+import random
+from pathlib import Path
 
 import pytest
 
 from scripts import bench
+from scripts.seeding import Account, SeedConfig, Seeded, make_plan
 
 # Real reports of wrk 4.1.0 (Debian) with --latency.
 MIXED = """\
@@ -120,18 +126,23 @@ def test_table_has_one_row_per_endpoint_and_connection_count() -> None:
     assert len(lines) == 4
 
 
-def test_client_addresses_are_distinct_and_in_the_documentation_range() -> None:
-    addresses = [bench.client_address(0xBEEF, index) for index in range(1, 100)]
-    assert len(set(addresses)) == len(addresses)
-    documentation = ipaddress.IPv6Network("2001:db8::/32")
-    assert all(ipaddress.IPv6Address(address) in documentation for address in addresses)
-    assert addresses[0] == "2001:db8:beef::2"
-
-
 def test_defaults_target_the_local_gateway_at_1_16_and_64_connections() -> None:
     args = bench.parse_args([])
     assert args.url == "http://127.0.0.1:8000"
-    assert (args.posts, args.duration, args.connections) == (2000, 10, [1, 16, 64])
+    assert (args.duration, args.connections, args.skip) == (10, [1, 16, 64], [])
+
+
+def test_defaults_seed_what_just_seed_seeds_without_comments_likes_and_views() -> None:
+    args = bench.parse_args([])
+    assert (args.seed, args.users, args.posts, args.follows) == (1, 1000, 20_000, 30.0)
+    assert (args.comments, args.likes, args.views) == (0, 0, 0)
+
+
+def test_the_feed_target_defaults_to_the_issues_numbers_and_can_be_skipped() -> None:
+    args = bench.parse_args([])
+    assert (args.feed_authors, args.feed_posts, args.feed_depth) == (1000, 100_000, 10)
+    args = bench.parse_args(["--skip", "target", "--skip", "mix", "--feed-posts", "50"])
+    assert (args.skip, args.feed_posts) == (["target", "mix"], 50)
 
 
 def test_connection_levels_and_a_local_url_can_be_chosen() -> None:
@@ -148,8 +159,13 @@ def test_connection_levels_and_a_local_url_can_be_chosen() -> None:
         ["--url", "http://127.0.0.1:8000/api/v1"],
         ["--connections", "0,16"],
         ["--connections", "many"],
-        ["--posts", "0"],
+        ["--posts", "-1"],
+        ["--users", "0"],
         ["--duration", "0"],
+        ["--feed-authors", "5001"],
+        ["--feed-depth", "1"],
+        ["--mix-workers", "0"],
+        ["--skip", "everything"],
     ],
 )
 def test_bad_arguments_are_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,3 +173,213 @@ def test_bad_arguments_are_refused(argv: list[str], capsys: pytest.CaptureFixtur
         bench.parse_args(argv)
     assert exit_info.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+# ---- the mixed workload -------------------------------------------------------------------------------
+
+
+def _rng(seed: int) -> random.Random:
+    return random.Random(seed)  # noqa: S311 - reproducible draws, not secrets
+
+
+def test_operations_are_drawn_60_30_10() -> None:
+    rng = _rng(5)
+    cumulative = bench.cumulative_weights(bench.MIX)
+    drawn = collections.Counter(bench.pick(rng, cumulative) for _ in range(20_000))
+    assert [round(drawn[index] / 20_000, 2) for index in range(3)] == pytest.approx(
+        [0.6, 0.3, 0.1], abs=0.015
+    )
+
+
+def test_an_operation_of_weight_zero_is_never_drawn() -> None:
+    cumulative = bench.cumulative_weights([bench.Operation("a", "A", 1), bench.Operation("b", "B", 0)])
+    assert {bench.pick(_rng(seed), cumulative) for seed in range(500)} == {0}
+
+
+@pytest.mark.parametrize(
+    ("fraction", "expected"), [(0.5, 50.0), (0.99, 99.0), (1.0, 100.0), (0.0, 1.0), (0.001, 1.0)]
+)
+def test_percentiles_are_nearest_rank(fraction: float, expected: float) -> None:
+    assert bench.percentile([float(value) for value in range(1, 101)], fraction) == expected
+
+
+def test_the_percentile_of_nothing_is_not_a_number_and_of_one_value_that_value() -> None:
+    assert math.isnan(bench.percentile([], 0.5))
+    assert bench.percentile([7.5], 0.99) == 7.5
+
+
+def test_mix_rows_give_each_operation_and_all_of_them_with_rates_and_percentiles() -> None:
+    samples = bench.Samples([[1.0, 3.0, 2.0, 4.0], [10.0, 20.0], []], [1, 0, 0])
+    rows = bench.mix_rows(bench.MIX, samples, seconds=2.0)
+    assert [row.label for row in rows] == [operation.label for operation in bench.MIX] + ["all"]
+    feed, wall, post, every = rows
+    assert (feed.share, feed.requests, feed.errors, feed.requests_per_second) == (60.0, 4, 1, 2.0)
+    assert (feed.p50_ms, feed.p99_ms) == (2.0, 4.0)
+    assert (wall.p50_ms, wall.p99_ms) == (10.0, 20.0)
+    assert post.requests == 0
+    assert math.isnan(post.p50_ms)
+    assert post.errors_dominate  # nothing answered
+    assert (every.share, every.requests, every.errors, every.requests_per_second) == (100.0, 6, 1, 3.0)
+    assert (every.p50_ms, every.p99_ms) == (3.0, 20.0)
+    assert not every.errors_dominate
+
+
+def test_the_mix_table_has_a_line_per_operation() -> None:
+    samples = bench.Samples([[1.0, 3.0], [2.0], []], [0, 0, 0])
+    lines = bench.mix_table(bench.mix_rows(bench.MIX, samples, seconds=1.0)).splitlines()
+    assert lines[0] == "| Operation | Share | Requests | Requests/s | p50 ms | p99 ms | Errors |"
+    assert lines[2] == "| GET /feed?limit=20 | 60 % | 2 | 2 | 1.00 | 3.00 | 0 |"
+    assert lines[4] == "| POST /posts | 10 % | 0 | 0 | – | – | 0 |"
+    assert lines[5] == "| all | 100 % | 3 | 3 | 2.00 | 3.00 | 0 |"
+
+
+def _seeded(users: int = 40) -> Seeded:
+    plan = make_plan(SeedConfig(users=users, posts=0, follows=5, comments=0, likes=0, views=0))
+    accounts = [
+        Account(user.username, "2001:db8:1::1", access_token=f"token-{user.index}") for user in plan.users
+    ]
+    return Seeded(plan, accounts, [])
+
+
+def test_mix_requests_are_signed_in_as_random_accounts_and_well_formed() -> None:
+    seeded = _seeded()
+    requests = bench.MixRequests(seeded)
+    rng = _rng(3)
+    usernames = {account.username for account in seeded.accounts}
+    tokens = set()
+    for _ in range(600):
+        operation, method, target, headers, body = requests.next(rng)
+        tokens.add(headers["Authorization"].removeprefix("Bearer "))
+        name = bench.MIX[operation].name
+        if name == "feed":
+            assert (method, target, body) == ("GET", "/api/v1/feed?limit=20", b"")
+        elif name == "wall":
+            assert method == "GET"
+            assert target.removeprefix("/api/v1/users/").removesuffix("/posts?limit=20") in usernames
+        else:
+            assert (method, target, headers["Content-Type"]) == ("POST", "/api/v1/posts", "application/json")
+            assert json.loads(body)["visibility"] == "public"
+    assert len(tokens) > 30  # many different accounts
+
+
+def test_walls_read_in_the_mix_are_mostly_of_accounts_followed() -> None:
+    seeded = _seeded()
+    plan = seeded.plan
+    following = collections.defaultdict(set)
+    for follower, followee in plan.follows:
+        following[follower].add(plan.users[followee].username)
+    requests = bench.MixRequests(seeded, [bench.Operation("wall", "wall", 1)])
+    rng = _rng(4)
+    followed = 0
+    for _ in range(500):
+        _, _, target, headers, _ = requests.next(rng)
+        reader = int(headers["Authorization"].removeprefix("Bearer token-"))
+        followed += target.split("/")[4] in following[reader]
+    assert followed > 0.7 * 500
+
+
+def test_request_lines_carry_a_token_only_for_signed_in_requests() -> None:
+    account = Account("ada", "2001:db8:1::1", access_token="abc")
+    assert bench.request_lines([("/api/v1/posts/1", None), ("/api/v1/feed", account)]) == (
+        "/api/v1/posts/1\n/api/v1/feed\tabc\n"
+    )
+
+
+def test_the_lua_script_sends_a_token_for_lines_that_have_one() -> None:
+    assert 'line:match("^([^\\t]+)\\t(.+)$")' in bench.LUA_SCRIPT
+    assert '"Bearer " .. token' in bench.LUA_SCRIPT
+
+
+# ---- the mix's HTTP client ----------------------------------------------------------------------------
+
+
+def _read(data: bytes) -> tuple[int, bytes, bool]:
+    async def read() -> tuple[int, bytes, bool]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(data)
+        reader.feed_eof()
+        return await bench.read_response(reader)
+
+    return asyncio.run(read())
+
+
+def test_a_response_with_a_length_is_read_to_its_end() -> None:
+    data = b"HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-Other: 1\r\n\r\nhelloEXTRA"
+    assert _read(data) == (201, b"hello", False)
+
+
+def test_a_chunked_response_is_reassembled() -> None:
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n"
+    assert _read(data) == (200, b"hello world", False)
+
+
+def test_connection_close_is_reported() -> None:
+    assert _read(b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n") == (
+        503,
+        b"",
+        True,
+    )
+
+
+def test_the_client_keeps_its_connection_alive_and_reopens_a_closed_one() -> None:
+    async def scenario() -> tuple[list[tuple[int, bytes]], list[bytes], int]:
+        seen: list[bytes] = []
+        connections = 0
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal connections
+            connections += 1
+            try:
+                await answer(reader, writer)
+            except asyncio.IncompleteReadError:  # the client closed its connection
+                pass
+            finally:
+                writer.close()
+
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                length = next(
+                    (
+                        int(line[15:])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                seen.append(head.split(b"\r\n")[0] + b" " + await reader.readexactly(length))
+                close = len(seen) == 2
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                    + (b"Connection: close\r\n" if close else b"")
+                    + b"\r\nok"
+                )
+                await writer.drain()
+                if close:
+                    return
+
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        connection = bench.Connection("127.0.0.1", port)
+        answers = [
+            await connection.request("GET", "/a", {"Authorization": "Bearer t"}),
+            await connection.request("POST", "/b", {}, b'{"x":1}'),
+            await connection.request("GET", "/c", {}),
+        ]
+        connection.close()
+        await asyncio.sleep(0.05)  # the server's handlers see the end of the connection and close theirs
+        server.close()
+        await server.wait_closed()
+        return answers, seen, connections
+
+    answers, seen, connections = asyncio.run(scenario())
+    assert answers == [(200, b"ok")] * 3
+    assert seen == [b"GET /a HTTP/1.1 ", b'POST /b HTTP/1.1 {"x":1}', b"GET /c HTTP/1.1 "]
+    assert connections == 2  # the first two on one connection; the server closed it after the second
+
+
+def test_workloads_write_their_lines_with_the_current_tokens(tmp_path: Path) -> None:
+    account = Account("ada", "2001:db8:1::1", access_token="old")
+    workload = bench.Workload("feed", tmp_path / "feed.txt", [("/api/v1/feed", account)])
+    assert workload.write().read_text() == "/api/v1/feed\told\n"
+    account.access_token = "new"
+    assert workload.write().read_text() == "/api/v1/feed\tnew\n"

@@ -13,7 +13,7 @@ from msgspec import UNSET
 
 from gateway.auth.dependencies import SECURITY, provide_principal, provide_sessions, provide_viewer
 from gateway.auth.service import Principal
-from gateway.clients import PostsClient
+from gateway.clients import PostsClient, VisibilityName
 from gateway.errors import INVALID_CURSOR, Problem
 from gateway.posts.dependencies import provide_posts
 from gateway.posts.schemas import Comment, CommentCreate, CommentPage, Post, PostCreate, PostPage, PostUpdate
@@ -77,7 +77,11 @@ class PostsController(Controller):
         accounts: NamedDependency[Accounts],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Post]:
-        record, replayed = await posts.create_post(data.text, data.visibility, idempotency_key or "")
+        # A private account's posts are for its followers unless the author says otherwise.
+        visibility: VisibilityName = "followers" if principal.account.is_private else "public"
+        if data.visibility is not UNSET:
+            visibility = data.visibility
+        record, replayed = await posts.create_post(data.text, visibility, idempotency_key or "")
         [view] = await post_views(accounts, [record])
         headers = {"Location": f"/api/v1/posts/{record.id}"}
         if replayed:
@@ -193,6 +197,30 @@ class PostsController(Controller):
         posts: NamedDependency[PostsClient],
     ) -> None:
         await posts.delete_comment(post_id, comment_id)
+
+
+class FeedController(Controller):
+    path = "/feed"
+    tags = ["feed"]
+    dependencies = DEPENDENCIES
+
+    @get(
+        "/",
+        security=SECURITY,
+        summary="My home feed: my posts and those of everyone I follow, newest first",
+        description="Keyset pages: posts published after the first page was read do not shift later "
+        "pages (nothing repeats, nothing is skipped); read the first page again to see them.",
+    )
+    async def feed(
+        self,
+        principal: NamedDependency[Principal],
+        posts: NamedDependency[PostsClient],
+        accounts: NamedDependency[Accounts],
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> PostPage:
+        page = await posts.feed(limit, checked_cursor(cursor))
+        return await page_of_posts(accounts, page.items, page.next_cursor)
 
 
 class WallsController(Controller):

@@ -10,13 +10,22 @@ from litestar.di import NamedDependency
 
 from gateway.auth.service import Principal
 from gateway.clients import Caller, PostsClient
+from gateway.graph.service import Graph
 from gateway.request_id import request_id_of
 
 
 def provide_posts(
     request: Request[Any, Any, Any], state: State, viewer: NamedDependency[Principal | None]
 ) -> PostsClient:
-    """The posts service, called on behalf of whoever is asking (possibly nobody)."""
-    caller = Caller(user_id=viewer.account.id, role=viewer.account.role) if viewer else Caller(user_id=None)
+    """The posts service, called on behalf of whoever is asking (possibly nobody), with the accounts
+    they follow read from the graph when a call needs them."""
+    if viewer is None:
+        caller = Caller(user_id=None)
+    else:
+        graph: Graph = state.graph
+        user_id = viewer.account.id
+        caller = Caller(
+            user_id=user_id, role=viewer.account.role, following=lambda: graph.following_ids(user_id)
+        )
     client: PostsClient = state.posts
     return client.acting_as(caller, request_id_of(request))

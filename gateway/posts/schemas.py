@@ -10,8 +10,11 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 Visibility = Annotated[
-    Literal["public", "private"],
-    msgspec.Meta(description="`public`: anyone, signed in or not. `private`: only the author."),
+    Literal["public", "followers", "private"],
+    msgspec.Meta(
+        description="`public`: anyone, signed in or not. `followers`: the author and their approved "
+        "followers. `private`: only the author."
+    ),
 ]
 # The posts service owns the length rules (it trims, then counts); the gateway only describes them.
 PostText = Annotated[str, msgspec.Meta(description="1–5000 characters once outer white space is trimmed.")]
@@ -19,10 +22,11 @@ CommentText = Annotated[str, msgspec.Meta(description="1–2000 characters once 
 
 
 class PostCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A new post."""
+    """A new post. Without ``visibility``, it is ``public``, or ``followers`` if the author's account
+    is private."""
 
     text: PostText
-    visibility: Visibility = "public"
+    visibility: Visibility | UnsetType = UNSET
 
 
 class PostUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -46,7 +50,7 @@ class Post(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     author: Author
     text: str
-    visibility: Literal["public", "private"]
+    visibility: Visibility
     created_at: datetime.datetime
     updated_at: datetime.datetime
     like_count: int

@@ -31,7 +31,7 @@ def post_view(post: PostRecord, authors: Mapping[uuid.UUID, AccountSummary]) -> 
         id=post.id,
         author=_author(post.author_id, authors),
         text=post.text,
-        visibility="private" if post.visibility == "private" else "public",
+        visibility=post.visibility,
         created_at=post.created_at,
         updated_at=post.updated_at,
         like_count=post.like_count,

@@ -11,6 +11,8 @@ from msgspec import UNSET
 
 from gateway.auth.dependencies import SECURITY, provide_principal, provide_sessions
 from gateway.auth.service import Principal, Sessions
+from gateway.graph.dependencies import provide_graph
+from gateway.graph.service import Graph
 from gateway.ratelimit import OPT_KEY
 from gateway.users.dependencies import provide_accounts
 from gateway.users.schemas import OwnProfile, PublicProfile, UserUpdate
@@ -41,11 +43,12 @@ class UsersController(Controller):
         "accounts": Provide(provide_accounts, sync_to_thread=False),
         "sessions": Provide(provide_sessions, sync_to_thread=False),
         "principal": Provide(provide_principal),
+        "graph": Provide(provide_graph, sync_to_thread=False),
     }
 
     @get("/me", security=SECURITY, summary="My account")
-    async def me(self, principal: NamedDependency[Principal]) -> OwnProfile:
-        return own_profile(principal.account)
+    async def me(self, principal: NamedDependency[Principal], graph: NamedDependency[Graph]) -> OwnProfile:
+        return own_profile(principal.account, await graph.counts(principal.account.id))
 
     @patch(
         "/me",
@@ -59,12 +62,16 @@ class UsersController(Controller):
         principal: NamedDependency[Principal],
         accounts: NamedDependency[Accounts],
         sessions: NamedDependency[Sessions],
+        graph: NamedDependency[Graph],
     ) -> OwnProfile:
         outcome = await accounts.update(principal.account.id, _changes(data))
         if outcome.password_changed:
             await sessions.revoke_others(principal.account.id, keep=principal.session_id)
-        return own_profile(outcome.account)
+        return own_profile(outcome.account, await graph.counts(principal.account.id))
 
     @get("/{username:str}", summary="A user's public profile")
-    async def profile(self, username: FromPath[str], accounts: NamedDependency[Accounts]) -> PublicProfile:
-        return public_profile(await accounts.by_username(username))
+    async def profile(
+        self, username: FromPath[str], accounts: NamedDependency[Accounts], graph: NamedDependency[Graph]
+    ) -> PublicProfile:
+        account = await accounts.by_username(username)
+        return public_profile(account, await graph.counts(account.id))

@@ -77,6 +77,8 @@ class PublicProfile(msgspec.Struct, kw_only=True):
     bio: str
     is_private: bool
     created_at: datetime.datetime
+    follower_count: int = 0  # approved followers
+    following_count: int = 0  # accounts followed (approved)
 
 
 class OwnProfile(PublicProfile, kw_only=True):

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from gateway.auth.passwords import Passwords
+from gateway.graph.service import accept_all_waiting
 from gateway.sql import fetch
 from gateway.users.tables import User
 
@@ -176,11 +177,16 @@ class Accounts:
             return UpdateOutcome(await self.get(user_id), password_changed=False)
         values[User.updated_at] = datetime.datetime.now(tz=datetime.UTC)
         try:
-            rows = await (
-                User.update(values)
-                .where(User.id == user_id)
-                .returning(*User.all_columns(exclude=[User.password_hash]))
-            )
+            async with User._meta.db.transaction():
+                rows = await (
+                    User.update(values)
+                    .where(User.id == user_id)
+                    .returning(*User.all_columns(exclude=[User.password_hash]))
+                )
+                if changes.is_private is False:
+                    # A public account has no one waiting: the requests become follows, in the same
+                    # transaction, so none is left behind (see gateway.graph.service).
+                    await accept_all_waiting(user_id)
         except asyncpg.UniqueViolationError as error:
             raise _unique_violation(error) from None
         if not rows:

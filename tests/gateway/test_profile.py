@@ -31,6 +31,8 @@ def test_a_public_profile_shows_no_private_details(api: httpx.Client, members: M
         "bio": "",
         "is_private": False,
         "created_at": profile.json()["created_at"],
+        "follower_count": 0,
+        "following_count": 0,
     }
 
 

@@ -31,7 +31,17 @@ def test_register_returns_the_public_profile_and_its_location(api: httpx.Client)
     assert profile["display_name"] == "Ada Lovelace"
     assert profile["bio"] == ""
     assert profile["is_private"] is False
-    assert set(profile) == {"id", "username", "display_name", "bio", "is_private", "created_at"}
+    assert set(profile) == {
+        "id",
+        "username",
+        "display_name",
+        "bio",
+        "is_private",
+        "created_at",
+        "follower_count",
+        "following_count",
+    }
+    assert profile["follower_count"] == profile["following_count"] == 0
     assert response.headers["location"] == f"/api/v1/users/{body['username']}"
 
 

@@ -1,10 +1,13 @@
-"""Test data for the posts service, made through its gRPC API: callers, posts, comments, likes."""
+"""Test data for the posts service, made through its gRPC API: callers (and whom they follow), posts,
+comments, likes, feeds and searches."""
 
 from __future__ import annotations
 
 import itertools
+import random
+import string
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import grpc
 import pytest
@@ -17,9 +20,20 @@ ANONYMOUS = pb.Caller()
 _serial = itertools.count(1)
 
 
-def caller(role: pb.Role.ValueType = pb.ROLE_USER) -> pb.Caller:
-    """A new user nobody has seen before (the posts service knows users only by id)."""
-    return pb.Caller(user_id=str(uuid.uuid4()), role=role)
+def caller(role: pb.Role.ValueType = pb.ROLE_USER, *, following: Iterable[pb.Caller] = ()) -> pb.Caller:
+    """A new user nobody has seen before (the posts service knows users only by id), who follows
+    ``following``."""
+    return pb.Caller(user_id=str(uuid.uuid4()), role=role, following=[user.user_id for user in following])
+
+
+def follower(*authors: pb.Caller) -> pb.Caller:
+    """A new user who follows ``authors``."""
+    return caller(following=authors)
+
+
+def without_following(user: pb.Caller) -> pb.Caller:
+    """The same user, following nobody (as after unfollowing everyone)."""
+    return pb.Caller(user_id=user.user_id, role=user.role)
 
 
 def moderator() -> pb.Caller:
@@ -32,6 +46,11 @@ def admin() -> pb.Caller:
 
 def text(prefix: str = "post") -> str:
     return f"{prefix} number {next(_serial)}"
+
+
+def word() -> str:
+    """A made-up word of letters that no other test uses: searches for it find only this test's posts."""
+    return "zq" + "".join(random.choices(string.ascii_lowercase, k=12))  # noqa: S311 - not a secret
 
 
 def fails(call: Callable[[], object], code: grpc.StatusCode, field: str = "") -> grpc.RpcError:
@@ -69,6 +88,9 @@ class PostsApi:
     def private_post(self, author: pb.Caller | None = None) -> pb.Post:
         return self.post(author, visibility=pb.VISIBILITY_PRIVATE)
 
+    def followers_post(self, author: pb.Caller | None = None, *, body: str | None = None) -> pb.Post:
+        return self.post(author, body=body, visibility=pb.VISIBILITY_FOLLOWERS)
+
     def get(self, reader: pb.Caller, post: pb.Post) -> pb.Post:
         return self.stub.GetPost(pb.GetPostRequest(caller=reader, post_id=post.id), timeout=self.TIMEOUT).post
 
@@ -105,3 +127,21 @@ class PostsApi:
 
     def author_of(self, post: pb.Post) -> pb.Caller:
         return pb.Caller(user_id=post.author_id, role=pb.ROLE_USER)
+
+    def feed_page(self, reader: pb.Caller, *, page_size: int = 100, token: str = "") -> pb.ListFeedResponse:
+        request = pb.ListFeedRequest(caller=reader, page_size=page_size, page_token=token)
+        return self.stub.ListFeed(request, timeout=self.TIMEOUT)
+
+    def feed(self, reader: pb.Caller) -> list[str]:
+        """The ids of the reader's feed, its first 100 at most."""
+        return [post.id for post in self.feed_page(reader).posts]
+
+    def search_page(
+        self, reader: pb.Caller, query: str, *, page_size: int = 100, token: str = ""
+    ) -> pb.SearchPostsResponse:
+        request = pb.SearchPostsRequest(caller=reader, query=query, page_size=page_size, page_token=token)
+        return self.stub.SearchPosts(request, timeout=self.TIMEOUT)
+
+    def search(self, reader: pb.Caller, query: str) -> list[str]:
+        """The ids of the first 100 search results, in order."""
+        return [post.id for post in self.search_page(reader, query).posts]

@@ -10,9 +10,11 @@ import msgspec
 import pytest
 
 from idl.flock.events.v1 import events
+from idl.flock.posts.v1 import posts_pb2, posts_pb2_grpc
 from posts import errors
+from posts.domain import Visibility
 from posts.outbox import new_event
-from posts.servicer import STATUS
+from posts.servicer import _VISIBILITIES, _VISIBILITY_MESSAGES, STATUS, PostsServicer
 from posts.settings import SettingsError, env_name, env_names, load_database_settings, load_settings
 
 E = TypeVar("E", bound=events.PostEventBase)
@@ -75,6 +77,24 @@ def test_every_error_has_a_status_code() -> None:
         if isinstance(kind, type) and issubclass(kind, errors.PostsError)
     }
     assert raised - {errors.PostsError} == set(STATUS)
+
+
+def test_the_servicer_implements_every_rpc_of_the_contract() -> None:
+    rpcs = set(posts_pb2.DESCRIPTOR.services_by_name["PostsService"].methods_by_name)
+    assert {"ListFeed", "SearchPosts"} <= rpcs
+    missing = {
+        rpc
+        for rpc in rpcs
+        if getattr(PostsServicer, rpc) is getattr(posts_pb2_grpc.PostsServiceServicer, rpc)
+    }
+    assert missing == set()
+
+
+def test_every_visibility_maps_both_ways() -> None:
+    named = set(posts_pb2.Visibility.values()) - {posts_pb2.VISIBILITY_UNSPECIFIED}
+    assert set(_VISIBILITY_MESSAGES.values()) == named
+    assert {_VISIBILITIES[value] for value in named} == set(Visibility)
+    assert all(_VISIBILITIES[_VISIBILITY_MESSAGES[v]] is v for v in Visibility)
 
 
 def event(kind: type[E], **details: uuid.UUID) -> E:

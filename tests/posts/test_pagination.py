@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import grpc
 import pytest
@@ -14,53 +11,9 @@ import pytest
 from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
 from tests.posts.factories import PostsApi, caller, fails
+from tests.posts.paging import assert_stable, meanwhile, page_through
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
-
-
-@contextmanager
-def meanwhile(action: Callable[[], object]) -> Iterator[None]:
-    """Repeat ``action`` in another thread for the duration of the block (at least twice)."""
-    done = threading.Event()
-    count = 0
-
-    def loop() -> None:
-        nonlocal count
-        while not done.is_set() or count < 2:
-            action()
-            count += 1
-
-    worker = threading.Thread(target=loop)
-    worker.start()
-    try:
-        yield
-    finally:
-        done.set()
-        worker.join(timeout=30)
-
-
-def page_through(fetch: Callable[[str], tuple[list[str], str]]) -> list[str]:
-    """Every id of a list, page after page, until the next-page token comes back empty."""
-    ids, token = fetch("")
-    pages = 1
-    while token:
-        more, token = fetch(token)
-        ids += more
-        pages += 1
-        assert pages < 100, "the pages never end"
-    return ids
-
-
-def assert_stable(listed: list[str], existing: list[str], *, newest_first: bool) -> None:
-    """Every item that existed before the paging began, once, in order; items that arrived meanwhile
-    only where they sort (newest first: ahead of them all; oldest first: after them all)."""
-    assert len(listed) == len(set(listed)), "an item was repeated"
-    arrived = len(listed) - len(existing)
-    if newest_first:
-        assert listed[arrived:] == existing[::-1]
-    else:
-        assert listed[: len(existing)] == existing
-    assert len(set(listed) - set(existing)) == arrived
 
 
 def test_listing_posts_while_new_ones_arrive_neither_repeats_nor_skips(
@@ -144,6 +97,8 @@ def test_page_sizes_outside_0_to_100_are_refused(stub: posts_pb2_grpc.PostsServi
     requests: list[tuple[str, object]] = [
         ("ListPosts", pb.ListPostsRequest(caller=author, author_id=author.user_id, page_size=size)),
         ("ListLikedPosts", pb.ListLikedPostsRequest(caller=author, user_id=author.user_id, page_size=size)),
+        ("ListFeed", pb.ListFeedRequest(caller=author, page_size=size)),
+        ("SearchPosts", pb.SearchPostsRequest(caller=author, query="anything", page_size=size)),
     ]
     for method, request in requests:
         fails(functools.partial(getattr(stub, method), request, timeout=5), INVALID, "page_size")
@@ -168,6 +123,9 @@ def _b64(raw: bytes) -> str:
         _b64(b'["posts", "not-a-uuid"]'),
         _b64(b'["elsewhere", "01a2177a-7413-768f-ba90-7abe87f0dbc7"]'),
         _b64(b'["likes", ["yesterday", "01a2177a-7413-768f-ba90-7abe87f0dbc7"]]'),
+        _b64(b'["search", ["high", "01a2177a-7413-768f-ba90-7abe87f0dbc7"]]'),
+        _b64(b'["search", [-1.0, "01a2177a-7413-768f-ba90-7abe87f0dbc7"]]'),
+        _b64(b'["search", [1e39, "01a2177a-7413-768f-ba90-7abe87f0dbc7"]]'),
         "A" * 1000,
     ],
 )
@@ -180,6 +138,8 @@ def test_malformed_page_tokens_are_refused_by_every_list(
         ("ListPosts", pb.ListPostsRequest(caller=author, author_id=author.user_id, page_token=token)),
         ("ListComments", pb.ListCommentsRequest(caller=author, post_id=post.id, page_token=token)),
         ("ListLikedPosts", pb.ListLikedPostsRequest(caller=author, user_id=author.user_id, page_token=token)),
+        ("ListFeed", pb.ListFeedRequest(caller=author, page_token=token)),
+        ("SearchPosts", pb.SearchPostsRequest(caller=author, query="post", page_token=token)),
     ]:
         fails(functools.partial(getattr(stub, method), request, timeout=5), INVALID, "page_token")
 

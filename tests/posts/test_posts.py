@@ -69,9 +69,11 @@ def test_an_unknown_post_is_not_found(api: PostsApi) -> None:
         ("LikePost", pb.LikePostRequest(post_id=str(uuid.uuid4()))),
         ("UnlikePost", pb.UnlikePostRequest(post_id=str(uuid.uuid4()))),
         ("ListLikedPosts", pb.ListLikedPostsRequest(user_id=str(uuid.uuid4()))),
+        ("ListFeed", pb.ListFeedRequest()),
+        ("ListFeed", pb.ListFeedRequest(caller=pb.Caller(following=[str(uuid.uuid4())]))),
     ],
 )
-def test_writes_and_like_lists_need_a_caller(
+def test_writes_like_lists_and_feeds_need_a_caller(
     stub: posts_pb2_grpc.PostsServiceStub, method: str, request_: object
 ) -> None:
     fails(lambda: getattr(stub, method)(request_, timeout=5), grpc.StatusCode.UNAUTHENTICATED)
@@ -139,9 +141,25 @@ def test_another_user_may_not_delete_a_post(api: PostsApi) -> None:
     assert api.get(ANONYMOUS, post).id == post.id
 
 
-def test_moderators_cannot_delete_what_they_cannot_see(api: PostsApi) -> None:
+@pytest.mark.parametrize("visibility", [pb.VISIBILITY_PRIVATE, pb.VISIBILITY_FOLLOWERS])
+@pytest.mark.parametrize("remover", [moderator, admin])
+def test_moderators_may_delete_posts_they_cannot_read(
+    api: PostsApi, db_url: str, visibility: pb.Visibility.ValueType, remover: type[pb.Caller]
+) -> None:
+    post = api.post(visibility=visibility)
+    api.comment(api.author_of(post), post)
+    deleter = remover()
+    fails(lambda: api.get(deleter, post), NOT_FOUND)  # reading stays as for everyone
+    api.delete(deleter, post)
+    fails(lambda: api.get(api.author_of(post), post), NOT_FOUND)
+    assert sql(db_url, "SELECT count(*) AS n FROM comments WHERE post_id = $1", uuid.UUID(post.id)) == [
+        {"n": 0}
+    ]
+
+
+def test_other_users_cannot_delete_what_they_cannot_see(api: PostsApi) -> None:
     post = api.private_post()
-    fails(lambda: api.delete(moderator(), post), NOT_FOUND)
+    fails(lambda: api.delete(caller(), post), NOT_FOUND)
     assert api.get(api.author_of(post), post).id == post.id
 
 

@@ -14,6 +14,11 @@ from tests.posts.factories import PostsApi, caller, fails
 
 SOMEONE = caller()
 SOME_ID = str(uuid.uuid4())
+TOO_MANY = [str(uuid.uuid4()) for _ in range(5001)]
+
+
+def following(*ids: str) -> pb.Caller:
+    return pb.Caller(user_id=SOME_ID, following=ids)
 
 
 @pytest.mark.parametrize(
@@ -66,6 +71,21 @@ SOME_ID = str(uuid.uuid4())
         ("LikePost", pb.LikePostRequest(caller=SOMEONE, post_id="x"), "post_id"),
         ("UnlikePost", pb.UnlikePostRequest(caller=SOMEONE, post_id="x"), "post_id"),
         ("ListLikedPosts", pb.ListLikedPostsRequest(caller=SOMEONE, user_id="x"), "user_id"),
+        ("GetPost", pb.GetPostRequest(caller=following(SOME_ID, "bob"), post_id=SOME_ID), "caller.following"),
+        ("GetPost", pb.GetPostRequest(caller=following(""), post_id=SOME_ID), "caller.following"),
+        (
+            "GetPost",
+            pb.GetPostRequest(caller=following(SOME_ID.replace("-", "")), post_id=SOME_ID),
+            "caller.following",
+        ),
+        ("GetPost", pb.GetPostRequest(caller=following(*TOO_MANY), post_id=SOME_ID), "caller.following"),
+        ("ListFeed", pb.ListFeedRequest(caller=following(*TOO_MANY)), "caller.following"),
+        ("ListFeed", pb.ListFeedRequest(caller=following("x")), "caller.following"),
+        ("SearchPosts", pb.SearchPostsRequest(caller=following("x"), query="hi"), "caller.following"),
+        ("SearchPosts", pb.SearchPostsRequest(caller=SOMEONE, query=""), "query"),
+        ("SearchPosts", pb.SearchPostsRequest(caller=SOMEONE, query=" \n\t "), "query"),
+        ("SearchPosts", pb.SearchPostsRequest(caller=SOMEONE, query="x" * 201), "query"),
+        ("SearchPosts", pb.SearchPostsRequest(caller=SOMEONE, query="nul \x00 inside"), "query"),
     ],
 )
 def test_malformed_requests_name_the_offending_field(
@@ -95,3 +115,15 @@ def test_an_anonymous_caller_is_an_empty_user_id(
     for anonymous in (pb.Caller(), pb.Caller(role=pb.ROLE_ADMIN), None):
         request = pb.GetPostRequest(caller=anonymous, post_id=post.id)
         assert not stub.GetPost(request, timeout=5).post.liked_by_caller
+
+
+def test_a_following_list_may_name_5000_accounts(stub: posts_pb2_grpc.PostsServiceStub) -> None:
+    reader = following(*TOO_MANY[:5000])
+    assert list(stub.ListFeed(pb.ListFeedRequest(caller=reader), timeout=5).posts) == []
+
+
+def test_a_search_query_may_be_200_characters_after_trimming(
+    stub: posts_pb2_grpc.PostsServiceStub,
+) -> None:
+    request = pb.SearchPostsRequest(caller=SOMEONE, query=f"  {'w' * 200}  ")
+    assert list(stub.SearchPosts(request, timeout=5).posts) == []

@@ -74,6 +74,8 @@ class _VisibilityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Visibility
     """Anyone, signed in or not."""
     VISIBILITY_PRIVATE: _Visibility.ValueType  # 2
     """Only the author; to anyone else the post does not exist."""
+    VISIBILITY_FOLLOWERS: _Visibility.ValueType  # 3
+    """The author and the accounts that follow them (approved): those in the caller's following list."""
 
 class Visibility(_Visibility, metaclass=_VisibilityEnumTypeWrapper):
     """Who may see a post."""
@@ -84,6 +86,8 @@ VISIBILITY_PUBLIC: Visibility.ValueType  # 1
 """Anyone, signed in or not."""
 VISIBILITY_PRIVATE: Visibility.ValueType  # 2
 """Only the author; to anyone else the post does not exist."""
+VISIBILITY_FOLLOWERS: Visibility.ValueType  # 3
+"""The author and the accounts that follow them (approved): those in the caller's following list."""
 Global___Visibility: _TypeAlias = Visibility  # noqa: Y015
 
 @_typing.final
@@ -94,19 +98,29 @@ class Caller(_message.Message):
 
     USER_ID_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
+    FOLLOWING_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     """The user's id (a UUID); empty for an anonymous caller, who may only read public posts."""
     role: Global___Role.ValueType
     """The user's role."""
+    @_builtins.property
+    def following(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The accounts the caller follows (approved follows only), as the gateway's social graph says at
+        the time of the call: the authors whose followers-only posts the caller may see. The graph lives
+        in the gateway's database alone; the service keeps no copy and trusts this list as it trusts
+        user_id. The gateway sends it on every call that may touch someone else's post. At most 5000.
+        """
+
     def __init__(
         self,
         *,
         user_id: _builtins.str = ...,
         role: Global___Role.ValueType = ...,
+        following: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["role", b"role", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["following", b"following", "role", b"role", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -231,7 +245,9 @@ class CreatePostRequest(_message.Message):
     text: _builtins.str
     """The text, 1 to 5000 characters after trimming."""
     visibility: Global___Visibility.ValueType
-    """Who may see it; unspecified means public."""
+    """Who may see it; unspecified means public. (The gateway sends followers for an author whose
+    account is private, unless they chose otherwise.)
+    """
     idempotency_key: _builtins.str
     """Optional, up to 200 characters: repeats with the same key within 24 hours return the first post."""
     @_builtins.property
@@ -857,3 +873,123 @@ class ListLikedPostsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListLikedPostsResponse: _TypeAlias = ListLikedPostsResponse  # noqa: Y015
+
+@_typing.final
+class ListFeedRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLER_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Page size, 1 to 100; 0 means 20."""
+    page_token: _builtins.str
+    """The next_page_token of the previous page; empty for the first page."""
+    @_builtins.property
+    def caller(self) -> Global___Caller:
+        """Whose feed; required. caller.following names the accounts whose posts it holds."""
+
+    def __init__(
+        self,
+        *,
+        caller: Global___Caller | None = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListFeedRequest: _TypeAlias = ListFeedRequest  # noqa: Y015
+
+@_typing.final
+class ListFeedResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Pass it back for the next page; empty when there is none."""
+    @_builtins.property
+    def posts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Post]:
+        """Newest first. Posts published after the first page was read never appear on later pages, and
+        none is repeated or skipped.
+        """
+
+    def __init__(
+        self,
+        *,
+        posts: _abc.Iterable[Global___Post] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "posts", b"posts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListFeedResponse: _TypeAlias = ListFeedResponse  # noqa: Y015
+
+@_typing.final
+class SearchPostsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLER_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    query: _builtins.str
+    """Words to find, 1 to 200 characters (web-search syntax: "a phrase", -excluded, or). A query of
+    stop words only ("the") matches nothing.
+    """
+    page_size: _builtins.int
+    """Page size, 1 to 100; 0 means 20."""
+    page_token: _builtins.str
+    """The next_page_token of the previous page; empty for the first page."""
+    @_builtins.property
+    def caller(self) -> Global___Caller:
+        """Who is searching; may be anonymous."""
+
+    def __init__(
+        self,
+        *,
+        caller: Global___Caller | None = ...,
+        query: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "page_size", b"page_size", "page_token", b"page_token", "query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchPostsRequest: _TypeAlias = SearchPostsRequest  # noqa: Y015
+
+@_typing.final
+class SearchPostsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Pass it back for the next page; empty when there is none."""
+    @_builtins.property
+    def posts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Post]:
+        """Best match first (full-text rank), then newest."""
+
+    def __init__(
+        self,
+        *,
+        posts: _abc.Iterable[Global___Post] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "posts", b"posts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SearchPostsResponse: _TypeAlias = SearchPostsResponse  # noqa: Y015

@@ -95,6 +95,16 @@ class PostsServiceStub:
                 request_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListLikedPostsRequest.SerializeToString,
                 response_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListLikedPostsResponse.FromString,
                 _registered_method=True)
+        self.ListFeed = channel.unary_unary(
+                '/flock.posts.v1.PostsService/ListFeed',
+                request_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListFeedRequest.SerializeToString,
+                response_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListFeedResponse.FromString,
+                _registered_method=True)
+        self.SearchPosts = channel.unary_unary(
+                '/flock.posts.v1.PostsService/SearchPosts',
+                request_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsRequest.SerializeToString,
+                response_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsResponse.FromString,
+                _registered_method=True)
 
 
 class PostsServiceServicer:
@@ -187,6 +197,21 @@ class PostsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListFeed(self, request, context):
+        """The caller's home feed: their own posts and those of the accounts in caller.following, newest
+        first, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchPosts(self, request, context):
+        """Posts whose text matches a full-text query, that the caller may see: best match first, then newest.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PostsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -249,6 +274,16 @@ def add_PostsServiceServicer_to_server(servicer, server):
                     servicer.ListLikedPosts,
                     request_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListLikedPostsRequest.FromString,
                     response_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListLikedPostsResponse.SerializeToString,
+            ),
+            'ListFeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFeed,
+                    request_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListFeedRequest.FromString,
+                    response_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListFeedResponse.SerializeToString,
+            ),
+            'SearchPosts': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchPosts,
+                    request_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsRequest.FromString,
+                    response_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -576,6 +611,60 @@ class PostsService:
             '/flock.posts.v1.PostsService/ListLikedPosts',
             idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListLikedPostsRequest.SerializeToString,
             idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListLikedPostsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flock.posts.v1.PostsService/ListFeed',
+            idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListFeedRequest.SerializeToString,
+            idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.ListFeedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchPosts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flock.posts.v1.PostsService/SearchPosts',
+            idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsRequest.SerializeToString,
+            idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -75,6 +75,12 @@ class PostsServiceStub:
     """The posts a user liked, most recently liked first, that the caller may see. A user may list their
     own likes; moderators and admins anyone's.
     """
+    ListFeed: _grpc.UnaryUnaryMultiCallable[_posts_pb2.ListFeedRequest, _posts_pb2.ListFeedResponse]
+    """The caller's home feed: their own posts and those of the accounts in caller.following, newest
+    first, a page at a time.
+    """
+    SearchPosts: _grpc.UnaryUnaryMultiCallable[_posts_pb2.SearchPostsRequest, _posts_pb2.SearchPostsResponse]
+    """Posts whose text matches a full-text query, that the caller may see: best match first, then newest."""
 
 @_typing.type_check_only
 class PostsServiceAsyncStub(PostsServiceStub):
@@ -109,6 +115,12 @@ class PostsServiceAsyncStub(PostsServiceStub):
     """The posts a user liked, most recently liked first, that the caller may see. A user may list their
     own likes; moderators and admins anyone's.
     """
+    ListFeed: _aio.UnaryUnaryMultiCallable[_posts_pb2.ListFeedRequest, _posts_pb2.ListFeedResponse]  # type: ignore[assignment]
+    """The caller's home feed: their own posts and those of the accounts in caller.following, newest
+    first, a page at a time.
+    """
+    SearchPosts: _aio.UnaryUnaryMultiCallable[_posts_pb2.SearchPostsRequest, _posts_pb2.SearchPostsResponse]  # type: ignore[assignment]
+    """Posts whose text matches a full-text query, that the caller may see: best match first, then newest."""
 
 class PostsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Everything the posts service needs to know about one post and its comments, likes and outbox."""
@@ -212,5 +224,23 @@ class PostsServiceServicer(metaclass=_abc_1.ABCMeta):
         """The posts a user liked, most recently liked first, that the caller may see. A user may list their
         own likes; moderators and admins anyone's.
         """
+
+    @_abc_1.abstractmethod
+    def ListFeed(
+        self,
+        request: _posts_pb2.ListFeedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.ListFeedResponse, _abc.Awaitable[_posts_pb2.ListFeedResponse]]:
+        """The caller's home feed: their own posts and those of the accounts in caller.following, newest
+        first, a page at a time.
+        """
+
+    @_abc_1.abstractmethod
+    def SearchPosts(
+        self,
+        request: _posts_pb2.SearchPostsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.SearchPostsResponse, _abc.Awaitable[_posts_pb2.SearchPostsResponse]]:
+        """Posts whose text matches a full-text query, that the caller may see: best match first, then newest."""
 
 def add_PostsServiceServicer_to_server(servicer: PostsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,248 @@
+"""The social graph: follows, follow requests to private accounts, and the lists made of them.
+
+The gateway's database is the one source of truth for who follows whom. The posts service keeps no
+copy: each call that may show someone else's followers-only post carries the caller's approved
+follows (:meth:`Graph.following_ids`), read here at that moment, so an unfollow or a rejected request
+counts from the next request on, and there is nothing to keep in sync.
+
+Rules: nobody follows themselves; a pair has one row, so following twice or asking twice is refused;
+a follow of a public account is accepted at once, one of a private account waits for its owner.
+Whether the target is private is read under a share lock on their row, so that an account turning
+public (which accepts every waiting request in the same transaction) never leaves a request behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import uuid
+from typing import Any
+
+from gateway.graph.tables import Follow
+from gateway.sql import fetch
+
+MAX_FOLLOWING = 5000  # follows and pending requests per account; the posts service takes this many
+
+
+class CannotFollowSelf(Exception):
+    """One cannot follow oneself."""
+
+
+class AlreadyFollowing(Exception):
+    """The caller already follows this account."""
+
+
+class AlreadyRequested(Exception):
+    """The caller's request to follow this private account is already waiting."""
+
+
+class NotFollowing(Exception):
+    """There is no follow or request to take back."""
+
+
+class FollowRequestNotFound(Exception):
+    """No request from this account is waiting."""
+
+
+class NotAFollower(Exception):
+    """The account to remove does not follow the caller."""
+
+
+class FollowingLimitReached(Exception):
+    """The caller follows (or asked to follow) as many accounts as allowed."""
+
+
+class ListHidden(Exception):
+    """A private account's followers and following are for its owner and approved followers."""
+
+
+class Status(enum.Enum):
+    ACCEPTED = "accepted"
+    PENDING = "pending"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Relationship:
+    """How the caller and another account are linked, both ways."""
+
+    following: bool  # the caller follows them
+    followed_by: bool  # they follow the caller
+    requested: bool  # the caller's request to follow them waits
+    requested_by: bool  # their request to follow the caller waits
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Link:
+    """One entry of a list: an account, and since when it is there (accepted or asked)."""
+
+    user_id: uuid.UUID
+    username: str
+    display_name: str
+    since: datetime.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class After:
+    """Where a page of links starts: after this entry, in newest-first order."""
+
+    since: datetime.datetime
+    user_id: uuid.UUID
+
+
+_FOLLOW = """
+WITH target AS (SELECT id, is_private FROM users WHERE id = $2 FOR SHARE)
+INSERT INTO follows (follower_id, followee_id, status, requested_at, accepted_at)
+SELECT $1, id, CASE WHEN is_private THEN 'pending' ELSE 'accepted' END, $3,
+       CASE WHEN is_private THEN NULL ELSE $3::timestamptz END
+FROM target
+ON CONFLICT (follower_id, followee_id) DO NOTHING
+RETURNING status
+"""
+_STATUS = "SELECT status FROM follows WHERE follower_id = $1 AND followee_id = $2"
+_RELATIONSHIP = """
+SELECT (SELECT status FROM follows WHERE follower_id = $1 AND followee_id = $2) AS outgoing,
+       (SELECT status FROM follows WHERE follower_id = $2 AND followee_id = $1) AS incoming
+"""
+_COUNT_FOLLOWING = "SELECT count(*) AS n FROM follows WHERE follower_id = $1"
+_UNFOLLOW = "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2 RETURNING status"
+_ACCEPT = """
+UPDATE follows SET status = 'accepted', accepted_at = $3
+WHERE followee_id = $1 AND follower_id = $2 AND status = 'pending'
+RETURNING 1
+"""
+_REJECT = "DELETE FROM follows WHERE followee_id = $1 AND follower_id = $2 AND status = 'pending' RETURNING 1"
+_REMOVE_FOLLOWER = """
+DELETE FROM follows WHERE followee_id = $1 AND follower_id = $2 AND status = 'accepted' RETURNING 1
+"""
+# Piccolo's raw queries take {} placeholders: this one may run in a profile change's transaction.
+_ACCEPT_ALL = """
+UPDATE follows SET status = 'accepted', accepted_at = {}
+WHERE followee_id = {} AND status = 'pending'
+RETURNING 1
+"""
+_REJECT_ALL = "DELETE FROM follows WHERE followee_id = $1 AND status = 'pending' RETURNING 1"
+_FOLLOWING_IDS = f"""
+SELECT followee_id FROM follows WHERE follower_id = $1 AND status = 'accepted' LIMIT {MAX_FOLLOWING}
+"""  # noqa: S608 - a constant
+
+
+def _list_query(*, of: str, other: str, status: Status, time: str) -> str:
+    """Newest first: the accounts on the ``other`` side of ``of``'s links in ``status``."""
+    return f"""
+SELECT u.id AS user_id, u.username, u.display_name, f.{time} AS since
+FROM follows f JOIN users u ON u.id = f.{other}
+WHERE f.{of} = $1 AND f.status = '{status.value}' AND (f.{time}, f.{other}) < ($2, $3)
+ORDER BY f.{time} DESC, f.{other} DESC
+LIMIT $4
+"""  # noqa: S608 - only constants are interpolated
+
+
+_FOLLOWERS = _list_query(of="followee_id", other="follower_id", status=Status.ACCEPTED, time="accepted_at")
+_FOLLOWING = _list_query(of="follower_id", other="followee_id", status=Status.ACCEPTED, time="accepted_at")
+_REQUESTS = _list_query(of="followee_id", other="follower_id", status=Status.PENDING, time="requested_at")
+_COUNTS = """
+SELECT (SELECT count(*) FROM follows WHERE followee_id = $1 AND status = 'accepted') AS followers,
+       (SELECT count(*) FROM follows WHERE follower_id = $1 AND status = 'accepted') AS following
+"""
+
+# Before every real entry in newest-first order: where the first page starts.
+FIRST = After(datetime.datetime.max.replace(tzinfo=datetime.UTC), uuid.UUID(int=(1 << 128) - 1))
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(tz=datetime.UTC)
+
+
+def _links(rows: list[Any]) -> list[Link]:
+    return [Link(row["user_id"], row["username"], row["display_name"], row["since"]) for row in rows]
+
+
+async def accept_all_waiting(user_id: uuid.UUID) -> int:
+    """Accept every request waiting for ``user_id``; how many there were. Through Piccolo, so that
+    it joins the current transaction if there is one (an account turning public does this as part of
+    that change)."""
+    return len(await Follow.raw(_ACCEPT_ALL, _now(), user_id))
+
+
+class Graph:
+    """Follows and requests on plain values; knows nothing of HTTP."""
+
+    async def follow(self, follower_id: uuid.UUID, followee_id: uuid.UUID) -> Relationship:
+        """Follow an account: at once if it is public, as a request if it is private."""
+        if follower_id == followee_id:
+            raise CannotFollowSelf()
+        [count] = await fetch(_COUNT_FOLLOWING, follower_id)
+        if count["n"] >= MAX_FOLLOWING:
+            raise FollowingLimitReached()
+        if not await fetch(_FOLLOW, follower_id, followee_id, _now()):
+            [existing] = await fetch(_STATUS, follower_id, followee_id) or [None]
+            if existing is not None and existing["status"] == Status.PENDING.value:
+                raise AlreadyRequested()
+            raise AlreadyFollowing()
+        return await self.relationship(follower_id, followee_id)
+
+    async def unfollow(self, follower_id: uuid.UUID, followee_id: uuid.UUID) -> Relationship:
+        """Stop following, or withdraw a waiting request."""
+        if not await fetch(_UNFOLLOW, follower_id, followee_id):
+            raise NotFollowing()
+        return await self.relationship(follower_id, followee_id)
+
+    async def relationship(self, user_id: uuid.UUID, other_id: uuid.UUID) -> Relationship:
+        [row] = await fetch(_RELATIONSHIP, user_id, other_id)
+        accepted, pending = Status.ACCEPTED.value, Status.PENDING.value
+        return Relationship(
+            following=row["outgoing"] == accepted,
+            followed_by=row["incoming"] == accepted,
+            requested=row["outgoing"] == pending,
+            requested_by=row["incoming"] == pending,
+        )
+
+    async def accept(self, owner_id: uuid.UUID, requester_id: uuid.UUID) -> None:
+        if not await fetch(_ACCEPT, owner_id, requester_id, _now()):
+            raise FollowRequestNotFound()
+
+    async def reject(self, owner_id: uuid.UUID, requester_id: uuid.UUID) -> None:
+        if not await fetch(_REJECT, owner_id, requester_id):
+            raise FollowRequestNotFound()
+
+    async def accept_all(self, owner_id: uuid.UUID) -> int:
+        """Accept every waiting request; how many there were."""
+        return await accept_all_waiting(owner_id)
+
+    async def reject_all(self, owner_id: uuid.UUID) -> int:
+        """Reject every waiting request; how many there were."""
+        return len(await fetch(_REJECT_ALL, owner_id))
+
+    async def remove_follower(self, owner_id: uuid.UUID, follower_id: uuid.UUID) -> None:
+        """Make an account stop following the owner (it may ask again)."""
+        if not await fetch(_REMOVE_FOLLOWER, owner_id, follower_id):
+            raise NotAFollower()
+
+    async def may_list(self, viewer_id: uuid.UUID | None, owner_id: uuid.UUID, owner_private: bool) -> None:
+        """Raise :class:`ListHidden` unless the viewer may see the owner's followers and following."""
+        if not owner_private or viewer_id == owner_id:
+            return
+        if viewer_id is None or not (await self.relationship(viewer_id, owner_id)).following:
+            raise ListHidden()
+
+    async def followers(self, user_id: uuid.UUID, after: After, limit: int) -> list[Link]:
+        """Up to ``limit`` of the user's followers after ``after``, most recent first."""
+        return _links(await fetch(_FOLLOWERS, user_id, after.since, after.user_id, limit))
+
+    async def following(self, user_id: uuid.UUID, after: After, limit: int) -> list[Link]:
+        """Up to ``limit`` of the accounts the user follows after ``after``, most recent first."""
+        return _links(await fetch(_FOLLOWING, user_id, after.since, after.user_id, limit))
+
+    async def requests(self, owner_id: uuid.UUID, after: After, limit: int) -> list[Link]:
+        """Up to ``limit`` of the requests waiting for the owner after ``after``, most recent first."""
+        return _links(await fetch(_REQUESTS, owner_id, after.since, after.user_id, limit))
+
+    async def counts(self, user_id: uuid.UUID) -> tuple[int, int]:
+        """How many follow the user, and how many they follow (approved follows only)."""
+        [row] = await fetch(_COUNTS, user_id)
+        return row["followers"], row["following"]
+
+    async def following_ids(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        """Everyone the user follows (approved): whose followers-only posts they may see."""
+        return [row["followee_id"] for row in await fetch(_FOLLOWING_IDS, user_id)]

@@ -1,0 +1,89 @@
+"""Search cursors: where each list of a search resumes, as one opaque token.
+
+A cursor is base64url (unpadded) of the JSON ``{"type", "users", "posts"}``: the search type it was
+made for, the key of the last account served (``[score, username]``) and the posts service's page
+token. A list that is done, or was not asked for, is null; so an ``all`` cursor goes on with the list
+that has more after the other one ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+from typing import Annotated
+
+import msgspec
+
+from gateway.search.schemas import SearchType
+from gateway.search.users import FIRST, MAX_SCORE, UserKey
+
+MAX_LENGTH = 1024
+
+
+class MalformedCursor(Exception):
+    """The cursor was not made by this API, or was made for another search type."""
+
+
+class _UserKey(msgspec.Struct, frozen=True, array_like=True):
+    score: Annotated[int, msgspec.Meta(ge=0, le=MAX_SCORE)]
+    username: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_]{0,30}$")]
+
+
+class _Cursor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    type: SearchType
+    users: _UserKey | None = None
+    # The posts service's tokens are base64url too; they are checked there.
+    posts: Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9_=-]+$")] | None = (
+        None
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Position:
+    """Where each list resumes; None for a list that is done or was not asked for."""
+
+    users: UserKey | None
+    posts: str | None
+
+    @classmethod
+    def first(cls, kind: SearchType) -> Position:
+        """The first page of a search of type ``kind``: only the lists it asks for, from their start
+        (for the posts service, an empty token)."""
+        return cls(users=FIRST if kind != "posts" else None, posts="" if kind != "users" else None)
+
+    @property
+    def done(self) -> bool:
+        return self.users is None and self.posts is None
+
+
+_decoder = msgspec.json.Decoder(_Cursor)
+
+
+def encode(kind: SearchType, position: Position) -> str | None:
+    """The cursor of ``position`` in a search of type ``kind``; None when every list is done."""
+    if position.done:
+        return None
+    users = _UserKey(position.users.score, position.users.username) if position.users else None
+    raw = msgspec.json.encode(_Cursor(type=kind, users=users, posts=position.posts))
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode(kind: SearchType, cursor: str) -> Position:
+    """The position in ``cursor``; :class:`MalformedCursor` unless a search of type ``kind`` made it."""
+    try:
+        if len(cursor) > MAX_LENGTH:
+            raise ValueError("too long")
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        decoded = _decoder.decode(raw)
+    except (ValueError, binascii.Error, msgspec.DecodeError):
+        raise MalformedCursor() from None
+    users = UserKey(decoded.users.score, decoded.users.username) if decoded.users else None
+    position = Position(users=users, posts=decoded.posts)
+    first = Position.first(kind)
+    stray = (users is not None and first.users is None) or (
+        position.posts is not None and first.posts is None
+    )
+    if decoded.type != kind or position.done or stray:
+        raise MalformedCursor()
+    return position
