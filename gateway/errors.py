@@ -10,6 +10,7 @@ every error body has one shape, ``{type, title, status, detail, code, request_id
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -229,6 +230,7 @@ def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Respo
 
 
 _UNPARSABLE = ("malformed", "truncated", "invalid json")
+_MISSING = re.compile(r"Missing required (?P<kind>[\w ]*?parameter) '(?P<name>[^']+)'")
 
 
 def _field_error(request: Request[Any, Any, Any], raw: object) -> FieldError:
@@ -270,7 +272,13 @@ def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) 
     if any(isinstance(item, dict) and item.get("source") == "body" for item in exc.extra or []):
         errors = _body_errors(request) or errors
     if not errors:
-        errors = [FieldError(field="", message=exc.detail)]
+        # Litestar names a missing parameter only in its message: "Missing required query parameter
+        # 'q' for path /…". Clients get the name as the field, and a message without our paths.
+        missing = _MISSING.match(exc.detail)
+        if missing:
+            errors = [FieldError(field=missing["name"], message=f"This {missing['kind']} is required.")]
+        else:
+            errors = [FieldError(field="", message=exc.detail)]
     return Problem(VALIDATION_FAILED, "Some input is missing or invalid; see `errors`.", errors=errors)
 
 

@@ -1,5 +1,6 @@
-"""The pure parts of ``scripts/bench.py``: reading wrk's report, the tables, the mixed workload's
-choices and percentiles, its HTTP client (against a stub server), the arguments. No Flock."""
+"""The pure parts of ``just bench`` (``scripts/bench.py`` and ``scripts/benchmark``): reading wrk's
+report, the tables, the mixed workload's choices and percentiles, its HTTP client (against a stub
+server), the arguments. No Flock."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from scripts import bench
+from scripts.benchmark import client, mix, report, wrk
 from scripts.seeding import Account, SeedConfig, Seeded, make_plan
 
 # Real reports of wrk 4.1.0 (Debian) with --latency.
@@ -71,24 +73,24 @@ Transfer/sec:       0.00B
     [("812.00us", 0.812), ("5.10ms", 5.1), ("1.02s", 1020.0), ("1.50m", 90_000.0)],
 )
 def test_wrk_durations_convert_to_milliseconds(text: str, milliseconds: float) -> None:
-    assert bench.duration_ms(text) == pytest.approx(milliseconds)
+    assert wrk.duration_ms(text) == pytest.approx(milliseconds)
 
 
 def test_a_duration_without_a_unit_is_rejected() -> None:
     with pytest.raises(ValueError, match="not a wrk duration"):
-        bench.duration_ms("12.5")
+        wrk.duration_ms("12.5")
 
 
 def test_report_gives_throughput_percentiles_and_non_2xx_responses() -> None:
-    result = bench.parse_wrk(MIXED)
-    assert result == bench.WrkResult(
+    result = wrk.parse_wrk(MIXED)
+    assert result == wrk.WrkResult(
         requests=3929, requests_per_second=1959.01, p50_ms=1.82, p99_ms=7.54, non_2xx=1936, socket_errors=0
     )
     assert not result.errors_dominate  # 1936 of 3929: just under half
 
 
 def test_socket_errors_are_summed_and_microseconds_converted() -> None:
-    result = bench.parse_wrk(SOCKET_ERRORS)
+    result = wrk.parse_wrk(SOCKET_ERRORS)
     assert (result.requests, result.socket_errors, result.non_2xx) == (16003, 16003, 16003)
     assert result.p50_ms == pytest.approx(0.038)
     assert result.p99_ms == pytest.approx(0.096)
@@ -96,14 +98,14 @@ def test_socket_errors_are_summed_and_microseconds_converted() -> None:
 
 
 def test_a_run_without_a_single_response_counts_as_failed() -> None:
-    result = bench.parse_wrk(NOTHING_ANSWERED)
+    result = wrk.parse_wrk(NOTHING_ANSWERED)
     assert (result.requests, result.requests_per_second) == (0, 0.0)
     assert result.errors_dominate
 
 
 def test_a_report_without_the_latency_distribution_has_no_percentiles() -> None:
     without = "\n".join(line for line in MIXED.splitlines() if "%" not in line or "Stdev" in line)
-    result = bench.parse_wrk(without)
+    result = wrk.parse_wrk(without)
     assert math.isnan(result.p50_ms)
     assert math.isnan(result.p99_ms)
     assert result.requests == 3929
@@ -111,15 +113,15 @@ def test_a_report_without_the_latency_distribution_has_no_percentiles() -> None:
 
 def test_output_that_is_not_a_wrk_report_is_rejected() -> None:
     with pytest.raises(ValueError, match="wrk's output"):
-        bench.parse_wrk("unable to connect to 127.0.0.1:8000 Connection refused\n")
+        wrk.parse_wrk("unable to connect to 127.0.0.1:8000 Connection refused\n")
 
 
 def test_table_has_one_row_per_endpoint_and_connection_count() -> None:
     rows = [
-        bench.Row("GET /posts/{id}", 16, bench.parse_wrk(MIXED)),
-        bench.Row("GET /posts/{id}", 64, bench.WrkResult(0, 0.0, math.nan, math.nan, 0, 3)),
+        report.Row("GET /posts/{id}", 16, wrk.parse_wrk(MIXED)),
+        report.Row("GET /posts/{id}", 64, wrk.WrkResult(0, 0.0, math.nan, math.nan, 0, 3)),
     ]
-    lines = bench.markdown_table(rows).splitlines()
+    lines = report.markdown_table(rows).splitlines()
     assert lines[0].startswith("| Endpoint | Connections | Requests/s | p50 ms | p99 ms |")
     assert lines[2] == "| GET /posts/{id} | 16 | 1,959 | 1.82 | 7.54 | 1936 | 0 |"
     assert lines[3] == "| GET /posts/{id} | 64 | 0 | – | – | 0 | 3 |"
@@ -184,34 +186,34 @@ def _rng(seed: int) -> random.Random:
 
 def test_operations_are_drawn_60_30_10() -> None:
     rng = _rng(5)
-    cumulative = bench.cumulative_weights(bench.MIX)
-    drawn = collections.Counter(bench.pick(rng, cumulative) for _ in range(20_000))
+    cumulative = mix.cumulative_weights(mix.MIX)
+    drawn = collections.Counter(mix.pick(rng, cumulative) for _ in range(20_000))
     assert [round(drawn[index] / 20_000, 2) for index in range(3)] == pytest.approx(
         [0.6, 0.3, 0.1], abs=0.015
     )
 
 
 def test_an_operation_of_weight_zero_is_never_drawn() -> None:
-    cumulative = bench.cumulative_weights([bench.Operation("a", "A", 1), bench.Operation("b", "B", 0)])
-    assert {bench.pick(_rng(seed), cumulative) for seed in range(500)} == {0}
+    cumulative = mix.cumulative_weights([mix.Operation("a", "A", 1), mix.Operation("b", "B", 0)])
+    assert {mix.pick(_rng(seed), cumulative) for seed in range(500)} == {0}
 
 
 @pytest.mark.parametrize(
     ("fraction", "expected"), [(0.5, 50.0), (0.99, 99.0), (1.0, 100.0), (0.0, 1.0), (0.001, 1.0)]
 )
 def test_percentiles_are_nearest_rank(fraction: float, expected: float) -> None:
-    assert bench.percentile([float(value) for value in range(1, 101)], fraction) == expected
+    assert report.percentile([float(value) for value in range(1, 101)], fraction) == expected
 
 
 def test_the_percentile_of_nothing_is_not_a_number_and_of_one_value_that_value() -> None:
-    assert math.isnan(bench.percentile([], 0.5))
-    assert bench.percentile([7.5], 0.99) == 7.5
+    assert math.isnan(report.percentile([], 0.5))
+    assert report.percentile([7.5], 0.99) == 7.5
 
 
 def test_mix_rows_give_each_operation_and_all_of_them_with_rates_and_percentiles() -> None:
-    samples = bench.Samples([[1.0, 3.0, 2.0, 4.0], [10.0, 20.0], []], [1, 0, 0])
-    rows = bench.mix_rows(bench.MIX, samples, seconds=2.0)
-    assert [row.label for row in rows] == [operation.label for operation in bench.MIX] + ["all"]
+    samples = mix.Samples([[1.0, 3.0, 2.0, 4.0], [10.0, 20.0], []], [1, 0, 0])
+    rows = report.mix_rows(mix.MIX, samples, seconds=2.0)
+    assert [row.label for row in rows] == [operation.label for operation in mix.MIX] + ["all"]
     feed, wall, post, every = rows
     assert (feed.share, feed.requests, feed.errors, feed.requests_per_second) == (60.0, 4, 1, 2.0)
     assert (feed.p50_ms, feed.p99_ms) == (2.0, 4.0)
@@ -225,8 +227,8 @@ def test_mix_rows_give_each_operation_and_all_of_them_with_rates_and_percentiles
 
 
 def test_the_mix_table_has_a_line_per_operation() -> None:
-    samples = bench.Samples([[1.0, 3.0], [2.0], []], [0, 0, 0])
-    lines = bench.mix_table(bench.mix_rows(bench.MIX, samples, seconds=1.0)).splitlines()
+    samples = mix.Samples([[1.0, 3.0], [2.0], []], [0, 0, 0])
+    lines = report.mix_table(report.mix_rows(mix.MIX, samples, seconds=1.0)).splitlines()
     assert lines[0] == "| Operation | Share | Requests | Requests/s | p50 ms | p99 ms | Errors |"
     assert lines[2] == "| GET /feed?limit=20 | 60 % | 2 | 2 | 1.00 | 3.00 | 0 |"
     assert lines[4] == "| POST /posts | 10 % | 0 | 0 | – | – | 0 |"
@@ -243,14 +245,14 @@ def _seeded(users: int = 40) -> Seeded:
 
 def test_mix_requests_are_signed_in_as_random_accounts_and_well_formed() -> None:
     seeded = _seeded()
-    requests = bench.MixRequests(seeded)
+    requests = mix.MixRequests(seeded)
     rng = _rng(3)
     usernames = {account.username for account in seeded.accounts}
     tokens = set()
     for _ in range(600):
         operation, method, target, headers, body = requests.next(rng)
         tokens.add(headers["Authorization"].removeprefix("Bearer "))
-        name = bench.MIX[operation].name
+        name = mix.MIX[operation].name
         if name == "feed":
             assert (method, target, body) == ("GET", "/api/v1/feed?limit=20", b"")
         elif name == "wall":
@@ -268,7 +270,7 @@ def test_walls_read_in_the_mix_are_mostly_of_accounts_followed() -> None:
     following = collections.defaultdict(set)
     for follower, followee in plan.follows:
         following[follower].add(plan.users[followee].username)
-    requests = bench.MixRequests(seeded, [bench.Operation("wall", "wall", 1)])
+    requests = mix.MixRequests(seeded, [mix.Operation("wall", "wall", 1)])
     rng = _rng(4)
     followed = 0
     for _ in range(500):
@@ -280,14 +282,14 @@ def test_walls_read_in_the_mix_are_mostly_of_accounts_followed() -> None:
 
 def test_request_lines_carry_a_token_only_for_signed_in_requests() -> None:
     account = Account("ada", "2001:db8:1::1", access_token="abc")
-    assert bench.request_lines([("/api/v1/posts/1", None), ("/api/v1/feed", account)]) == (
+    assert wrk.request_lines([("/api/v1/posts/1", None), ("/api/v1/feed", account)]) == (
         "/api/v1/posts/1\n/api/v1/feed\tabc\n"
     )
 
 
 def test_the_lua_script_sends_a_token_for_lines_that_have_one() -> None:
-    assert 'line:match("^([^\\t]+)\\t(.+)$")' in bench.LUA_SCRIPT
-    assert '"Bearer " .. token' in bench.LUA_SCRIPT
+    assert 'line:match("^([^\\t]+)\\t(.+)$")' in wrk.LUA_SCRIPT
+    assert '"Bearer " .. token' in wrk.LUA_SCRIPT
 
 
 # ---- the mix's HTTP client ----------------------------------------------------------------------------
@@ -298,7 +300,7 @@ def _read(data: bytes) -> tuple[int, bytes, bool]:
         reader = asyncio.StreamReader()
         reader.feed_data(data)
         reader.feed_eof()
-        return await bench.read_response(reader)
+        return await client.read_response(reader)
 
     return asyncio.run(read())
 
@@ -359,7 +361,7 @@ def test_the_client_keeps_its_connection_alive_and_reopens_a_closed_one() -> Non
 
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        connection = bench.Connection("127.0.0.1", port)
+        connection = client.Connection("127.0.0.1", port)
         answers = [
             await connection.request("GET", "/a", {"Authorization": "Bearer t"}),
             await connection.request("POST", "/b", {}, b'{"x":1}'),
@@ -379,7 +381,7 @@ def test_the_client_keeps_its_connection_alive_and_reopens_a_closed_one() -> Non
 
 def test_workloads_write_their_lines_with_the_current_tokens(tmp_path: Path) -> None:
     account = Account("ada", "2001:db8:1::1", access_token="old")
-    workload = bench.Workload("feed", tmp_path / "feed.txt", [("/api/v1/feed", account)])
+    workload = wrk.Workload("feed", tmp_path / "feed.txt", [("/api/v1/feed", account)])
     assert workload.write().read_text() == "/api/v1/feed\told\n"
     account.access_token = "new"
     assert workload.write().read_text() == "/api/v1/feed\tnew\n"

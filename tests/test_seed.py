@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from scripts import bench, seed
+from scripts import seed
+from scripts.benchmark import mix, report
 from scripts.seeding import PASSWORD, Account, SeedConfig, Seeded, client_address, fan_in_plan, make_plan
 from scripts.seeding.plan import MAX_FOLLOWING, Plan, out_degrees, power_law_follows
 from scripts.seeding.words import TOPICS
@@ -344,9 +345,9 @@ def test_two_runs_leave_each_post_with_its_planned_comments_and_likes_once(
 def test_the_mixed_workload_runs_against_the_seeded_graph(
     gateway_url: str, seeded_twice: tuple[Seeded, Seeded]
 ) -> None:
-    requests = bench.MixRequests(seeded_twice[1])
-    samples, seconds = asyncio.run(bench.mixed_load(gateway_url, requests, workers=2, seconds=2, seed=1))
-    rows = bench.mix_rows(bench.MIX, samples, seconds)
+    requests = mix.MixRequests(seeded_twice[1])
+    samples, seconds = asyncio.run(mix.mixed_load(gateway_url, requests, workers=2, seconds=2, seed=1))
+    rows = report.mix_rows(mix.MIX, samples, seconds)
     assert 2 <= seconds < 10
     assert rows[-1].label == "all"
     assert rows[-1].requests == sum(row.requests for row in rows[:-1]) > 0

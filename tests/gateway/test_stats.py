@@ -92,6 +92,11 @@ def test_top_posts_rank_by_likes_and_hide_what_the_caller_may_not_see(
     api.patch(f"/posts/{big['id']}", json={"visibility": "private"}, headers=author.auth)
     assert ranking() == [(small["id"], 9)]
     assert ranking(author) == [(big["id"], 12), (small["id"], 9)]
+    follower, stranger = fans[0], fans[1]
+    api.post(f"/users/{author.username}/follow", headers=follower.auth)
+    api.patch(f"/posts/{big['id']}", json={"visibility": "followers"}, headers=author.auth)
+    assert ranking(follower) == [(big["id"], 12), (small["id"], 9)]
+    assert ranking(stranger) == [(small["id"], 9)]
     top_authors = api.get(
         "/stats/top-authors", params={"metric": "likes", "period": "all", "limit": 100}
     ).json()
