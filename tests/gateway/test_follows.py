@@ -3,11 +3,12 @@ end to end through the REST API."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
-from tests.factories import Member, Members
+from tests.factories import Member, Members, api_client
 
 
 def follow(api: httpx.Client, who: Member, whom: Member) -> httpx.Response:
@@ -258,3 +259,48 @@ def test_a_cursor_from_another_list_or_tampered_is_refused(api: httpx.Client, me
         assert response.status_code == 400, (path, bad, response.text)
         assert response.json()["code"] == "invalid_cursor"
     assert api.get(f"/users/{star.username}/followers", params={"limit": 0}).status_code == 422
+
+
+def test_turning_public_while_requests_arrive_leaves_none_waiting(
+    api: httpx.Client, gateway_url: str, members: Members
+) -> None:
+    owner = members.create()
+    make_private(api, owner)
+    askers = [members.create() for _ in range(8)]
+
+    def ask(asker: Member) -> int:
+        with api_client(gateway_url) as client:
+            return follow(client, asker, owner).status_code
+
+    def turn_public() -> None:
+        with api_client(gateway_url) as client:
+            make_private(client, owner, private=False)
+
+    with ThreadPoolExecutor(len(askers) + 1) as pool:
+        asked = [pool.submit(ask, asker) for asker in askers[:4]]
+        turned = pool.submit(turn_public)
+        asked += [pool.submit(ask, asker) for asker in askers[4:]]
+        assert {future.result() for future in asked} == {200}
+        turned.result()
+
+    # Whichever came first, a public account has nobody waiting: every request became a follow.
+    assert usernames(api.get("/users/me/follow-requests", headers=owner.auth)) == []
+    assert sorted(
+        usernames(api.get("/users/me/followers", headers=owner.auth, params={"limit": 100}))
+    ) == sorted(asker.username for asker in askers)
+
+
+def test_following_at_once_twice_makes_one_follow(
+    api: httpx.Client, gateway_url: str, members: Members
+) -> None:
+    ada, bob = members.create(), members.create()
+
+    def attempt(_: int) -> int:
+        with api_client(gateway_url) as client:
+            return follow(client, ada, bob).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(attempt, range(4)))
+
+    assert statuses == [200, 409, 409, 409]
+    assert api.get(f"/users/{bob.username}").json()["follower_count"] == 1
