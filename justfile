@@ -77,6 +77,12 @@ seed *args:
 bench-stats *args:
     uv run python -m scripts.bench_stats "$@"
 
+# Benchmark the feed and search queries of the posts service on 200k posts (starts its own servers)
+[group('check')]
+[positional-arguments]
+bench-feed *args:
+    uv run python -m tests.posts.bench_feed_search "$@"
+
 # Everything CI runs
 [group('check')]
 ci: lint drift test

@@ -20,7 +20,7 @@ from gateway.auth.service import Principal
 from gateway.errors import INVALID_CURSOR, Problem
 from gateway.graph import service
 from gateway.graph.dependencies import provide_graph
-from gateway.graph.schemas import Connection, ConnectionPage, Handled, Relationship
+from gateway.graph.schemas import AccountPage, Handled, ListedAccount, Relationship
 from gateway.graph.service import FIRST, After, Graph, Link
 from gateway.posts.controllers import checked_cursor
 from gateway.posts.schemas import Author
@@ -63,15 +63,13 @@ def _decode_cursor(kind: str, cursor: str | None) -> After:
     return After(key.since, key.user_id)
 
 
-async def _page(
-    kind: str, read: ListPage, user_id: uuid.UUID, limit: int, cursor: str | None
-) -> ConnectionPage:
+async def _page(kind: str, read: ListPage, user_id: uuid.UUID, limit: int, cursor: str | None) -> AccountPage:
     links = await read(user_id, _decode_cursor(kind, cursor), limit + 1)
     more = len(links) > limit
     links = links[:limit]
-    return ConnectionPage(
+    return AccountPage(
         items=[
-            Connection(
+            ListedAccount(
                 user=Author(id=link.user_id, username=link.username, display_name=link.display_name),
                 since=link.since,
             )
@@ -161,7 +159,7 @@ class FollowsController(Controller):
         graph: NamedDependency[Graph],
         limit: Limit = 20,
         cursor: Cursor = None,
-    ) -> ConnectionPage:
+    ) -> AccountPage:
         owner = await accounts.by_username(username)
         await graph.may_list(viewer.account.id if viewer else None, owner.id, owner.is_private)
         return await _page("followers", graph.followers, owner.id, limit, cursor)
@@ -178,7 +176,7 @@ class FollowsController(Controller):
         graph: NamedDependency[Graph],
         limit: Limit = 20,
         cursor: Cursor = None,
-    ) -> ConnectionPage:
+    ) -> AccountPage:
         owner = await accounts.by_username(username)
         await graph.may_list(viewer.account.id if viewer else None, owner.id, owner.is_private)
         return await _page("following", graph.following, owner.id, limit, cursor)
@@ -198,7 +196,7 @@ class MyGraphController(Controller):
         graph: NamedDependency[Graph],
         limit: Limit = 20,
         cursor: Cursor = None,
-    ) -> ConnectionPage:
+    ) -> AccountPage:
         return await _page("followers", graph.followers, principal.account.id, limit, cursor)
 
     @get("/following", security=SECURITY, summary="Whom I follow, most recent first")
@@ -208,7 +206,7 @@ class MyGraphController(Controller):
         graph: NamedDependency[Graph],
         limit: Limit = 20,
         cursor: Cursor = None,
-    ) -> ConnectionPage:
+    ) -> AccountPage:
         return await _page("following", graph.following, principal.account.id, limit, cursor)
 
     @delete(
@@ -234,7 +232,7 @@ class MyGraphController(Controller):
         graph: NamedDependency[Graph],
         limit: Limit = 20,
         cursor: Cursor = None,
-    ) -> ConnectionPage:
+    ) -> AccountPage:
         return await _page("requests", graph.requests, principal.account.id, limit, cursor)
 
     @post(

@@ -10,25 +10,29 @@ from gateway.posts.schemas import Author
 
 
 class Relationship(msgspec.Struct, kw_only=True):
-    """How I and another account are linked, both ways."""
+    """How I and another account are linked, both ways: ``following`` (I follow them),
+    ``followed_by`` (they follow me), ``requested`` (my request to follow them waits for their answer),
+    ``requested_by`` (their request to follow me waits for mine)."""
 
-    following: bool  # I follow them
-    followed_by: bool  # they follow me
-    requested: bool  # my request to follow them waits for their answer
-    requested_by: bool  # their request to follow me waits for mine
+    following: bool
+    followed_by: bool
+    requested: bool
+    requested_by: bool
 
 
-class Connection(msgspec.Struct, kw_only=True):
-    """An account in a list of followers, following or requests, and since when it is there."""
+class ListedAccount(msgspec.Struct, kw_only=True):
+    """An account in a list of followers, following or requests, and ``since`` when it is there (the
+    follow accepted, or the request made)."""
 
     user: Author
     since: datetime.datetime
 
 
-class ConnectionPage(msgspec.Struct, kw_only=True):
-    """A page of accounts, most recent first; pass ``next_cursor`` as ``cursor`` for the next one."""
+class AccountPage(msgspec.Struct, kw_only=True):
+    """A page of accounts, most recent first; pass ``next_cursor`` as ``cursor`` for the next one (null on
+    the last page)."""
 
-    items: list[Connection]
+    items: list[ListedAccount]
     next_cursor: str | None
 
 
