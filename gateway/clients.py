@@ -11,7 +11,7 @@ import copy
 import dataclasses
 import datetime
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, Literal, TypeVar
 
 import grpc
@@ -68,10 +68,12 @@ class ServiceCallFailed(Exception):
         self.reason = reason
 
 
-FollowingLoader = Callable[[], Awaitable[list[uuid.UUID]]]
+# The accounts the caller follows; given ``among``, only those of them (a wall needs one relation, not
+# the whole list).
+FollowingLoader = Callable[[Sequence[uuid.UUID] | None], Awaitable[list[uuid.UUID]]]
 
 
-async def _follows_nobody() -> list[uuid.UUID]:
+async def _follows_nobody(among: Sequence[uuid.UUID] | None = None) -> list[uuid.UUID]:
     return []
 
 
@@ -193,12 +195,12 @@ class PostsClient:
     async def _call(self, method: Callable[..., Awaitable[Reply]], request: object) -> Reply:
         return await call_service(self.SERVICE, method, request, self._timeout, self._request_id)
 
-    async def _reader(self) -> pb.Caller:
+    async def _reader(self, among: Sequence[uuid.UUID] | None = None) -> pb.Caller:
         """The caller with the accounts they follow: for calls that may touch a followers-only post of
         someone else. The list is read from the graph at each call, so an unfollow counts at once."""
         if self._caller.user_id is None:
             return self._caller.message()
-        return self._caller.message(await self._caller.following())
+        return self._caller.message(await self._caller.following(among))
 
     async def create_post(
         self, text: str, visibility: VisibilityName, idempotency_key: str
@@ -239,7 +241,10 @@ class PostsClient:
 
     async def list_posts(self, author_id: uuid.UUID, limit: int, cursor: str | None) -> Page[PostRecord]:
         request = pb.ListPostsRequest(
-            caller=await self._reader(), author_id=str(author_id), page_size=limit, page_token=cursor or ""
+            caller=await self._reader(among=[author_id]),
+            author_id=str(author_id),
+            page_size=limit,
+            page_token=cursor or "",
         )
         reply = await self._call(self._stub.ListPosts, request)
         return Page([_post(post) for post in reply.posts], reply.next_page_token or None)

@@ -17,6 +17,7 @@ import dataclasses
 import datetime
 import enum
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from gateway.graph.tables import Follow
@@ -122,6 +123,10 @@ WHERE followee_id = {} AND status = 'pending'
 RETURNING 1
 """
 _REJECT_ALL = "DELETE FROM follows WHERE followee_id = $1 AND status = 'pending' RETURNING 1"
+_FOLLOWING_AMONG = """
+SELECT followee_id FROM follows
+WHERE follower_id = $1 AND followee_id = ANY($2::uuid[]) AND status = 'accepted'
+"""
 _FOLLOWING_IDS = f"""
 SELECT followee_id FROM follows WHERE follower_id = $1 AND status = 'accepted' LIMIT {MAX_FOLLOWING}
 """  # noqa: S608 - a constant
@@ -243,6 +248,13 @@ class Graph:
         [row] = await fetch(_COUNTS, user_id)
         return row["followers"], row["following"]
 
-    async def following_ids(self, user_id: uuid.UUID) -> list[uuid.UUID]:
-        """Everyone the user follows (approved): whose followers-only posts they may see."""
-        return [row["followee_id"] for row in await fetch(_FOLLOWING_IDS, user_id)]
+    async def following_ids(
+        self, user_id: uuid.UUID, among: Sequence[uuid.UUID] | None = None
+    ) -> list[uuid.UUID]:
+        """Everyone the user follows (approved), or those of ``among``: whose followers-only posts
+        they may see."""
+        if among is None:
+            rows = await fetch(_FOLLOWING_IDS, user_id)
+        else:
+            rows = await fetch(_FOLLOWING_AMONG, user_id, list(among))
+        return [row["followee_id"] for row in rows]

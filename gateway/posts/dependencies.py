@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Request
@@ -24,8 +26,10 @@ def provide_posts(
     else:
         graph: Graph = state.graph
         user_id = viewer.account.id
-        caller = Caller(
-            user_id=user_id, role=viewer.account.role, following=lambda: graph.following_ids(user_id)
-        )
+
+        async def following(among: Sequence[uuid.UUID] | None = None) -> list[uuid.UUID]:
+            return await graph.following_ids(user_id, among)
+
+        caller = Caller(user_id=user_id, role=viewer.account.role, following=following)
     client: PostsClient = state.posts
     return client.acting_as(caller, request_id_of(request))
