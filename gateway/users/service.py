@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -86,6 +87,7 @@ class UpdateOutcome:
     password_changed: bool
 
 
+USERNAME = re.compile(r"[a-z0-9_]{3,30}")  # as stored: the schema's pattern, lower-cased
 RESERVED_USERNAMES = frozenset(
     {"me", "admin", "administrator", "root", "system", "support", "flock", "moderator", "api", "null"}
 )
@@ -141,6 +143,9 @@ class Accounts:
         return Account.from_row(row)
 
     async def by_username(self, username: str) -> Account:
+        username = normalize_username(username)
+        if not USERNAME.fullmatch(username):
+            raise UserNotFound()  # no account could have it (and PostgreSQL refuses some, like NUL)
         row = (
             await User.select(*User.all_columns(exclude=[User.password_hash]))
             .where(User.username == normalize_username(username))
