@@ -1,26 +1,28 @@
 """Finding accounts by username and display name: exact, prefix and fuzzy (typos), in plain SQL.
 
 Fuzzy matching compares trigram sets, as PostgreSQL's pg_trgm does, without the extension (it is not
-everywhere, and not in the embedded server): the "user search" migration adds ``flock_trigrams(text)``
-and keeps each account's sets in generated columns, with GIN indexes.
+everywhere, and not in the embedded server): the "user search" migration adds ``flock_trigrams(text)`` and
+keeps each account's sets in generated columns, with GIN indexes.
 
-**Score.** An integer, so the last one of a page goes into a cursor and comes back exactly:
-``tier * 10_000_000 + similarity``. ``tier`` is 3 for the username itself, 2 for a username that starts
-with the query, 1 for a username or display name with a word that starts with it (words are runs of
-letters and digits: ``ada_lovelace`` and ``Ada Lovelace`` both hold ``lovelace``; a query of several
-words must match consecutive words), else 0. ``similarity`` is the better Jaccard similarity of the
-query's trigram set with the username's or the display name's, shared / (|a| + |b| - shared), in
-millionths. Tier 0 needs a similarity of 0.3 at least (pg_trgm's default threshold). Results go by
-score, best first, then by username, which is unique: the keyset of the pages.
+**Score.** An integer, so the last one of a page goes into a cursor and comes back exactly: ``tier *
+10_000_000 + similarity``. ``tier`` is 3 for the username itself, 2 for a username that starts with the
+query, 1 for a username or display name with a word that starts with it (words are runs of letters and
+digits: ``ada_lovelace`` and ``Ada Lovelace`` both hold ``lovelace``; a query of several words must match
+consecutive words), else 0. ``similarity`` is the best Jaccard similarity of the query's trigram set with
+the username's, the display name's, or any one word's of either (a typo in one word of a long name still
+counts), shared / (|a| + |b| - shared), in millionths. Tier 0 needs a similarity of 0.3 at least
+(pg_trgm's default threshold). Results go by score, best first, then by username, which is unique: the
+keyset of the pages.
 
 **Candidates,** found through the indexes before anything is scored: the username (its unique index),
 usernames that start with the query (``varchar_pattern_ops``), names holding every trigram of the query
 but those that end a word (a word prefix), and names sharing a trigram with the query's *fuzzy keys*
-(``&&``). A similarity of 0.3 needs s >= 0.3 (|a| + |b|) / 1.3 shared trigrams, and |b| >= 2 for a
-name with a word, so s >= ceil(3 (|a| + 2) / 13). Any set sharing that many with the query shares one
-with every subset of |a| - (s - 1) of its trigrams: the fuzzy keys leave out s - 1 of them, the most
-common kinds first (a word's first letter, its first two letters, its ending), which keeps the overlap
-from matching every name that merely starts with the same letter.
+(``&&``). A similarity of 0.3 needs s >= 0.3 (|a| + |b|) / 1.3 shared trigrams, and |b| >= 2 for a name
+with a word (or for one word of it, whose set is part of the name's), so s >= ceil(3 (|a| + 2) / 13). Any
+set sharing that many with the query shares one with every subset of |a| - (s - 1) of its trigrams: the
+fuzzy keys leave out s - 1 of them, the most common kinds first (a word's first letter, its first two
+letters, its ending), which keeps the overlap from matching every name that merely starts with the same
+letter.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ scored AS MATERIALIZED (
                 / nullif(q.size + cardinality(c.username_trigrams) - shared.username, 0),
             shared.display_name * 1000000
                 / nullif(q.size + cardinality(c.display_name_trigrams) - shared.display_name, 0),
+            best_word.similarity,
             0
         ) AS score
     FROM candidates AS c
@@ -84,6 +87,17 @@ scored AS MATERIALIZED (
             count(*) FILTER (WHERE t = ANY (c.display_name_trigrams)) AS display_name
         FROM unnest(q.trigrams) AS t
     ) AS shared
+    -- The best single word of either name: a typo in a surname ("fild") against "Hana Field" as a
+    -- whole is diluted by the other words; against "field" alone it is close.
+    CROSS JOIN LATERAL (
+        SELECT max(matched.n * 1000000 / nullif(q.size + cardinality(word.trigrams) - matched.n, 0))
+            AS similarity
+        FROM regexp_split_to_table(c.username || ' ' || lower(c.display_name), '[^[:alnum:]]+') AS part,
+            LATERAL (SELECT flock_trigrams(part) AS trigrams) AS word,
+            LATERAL (SELECT count(*) AS n FROM unnest(q.trigrams) AS t WHERE t = ANY (word.trigrams))
+                AS matched
+        WHERE part <> ''
+    ) AS best_word
 )
 SELECT id, username, display_name, is_private, score
 FROM scored

@@ -103,6 +103,13 @@ def test_a_typo_still_finds_the_account(api: httpx.Client, members: Members) -> 
     assert usernames(api, f"{word(6)}lase") == []  # and a different name is not close enough
 
 
+def test_a_typo_in_one_word_of_a_longer_name_still_finds_it(api: httpx.Client, members: Members) -> None:
+    first, last = word(5), word(7)
+    member = members.create(username=unique_username("w"), display_name=f"{first.title()} {last.title()}")
+    typo = last[:3] + last[4:]  # one letter missing from the surname alone
+    assert usernames(api, typo) == [member.username]
+
+
 def test_search_ignores_case(api: httpx.Client, members: Members) -> None:
     name = word()
     member = members.create(username=f"{name}_x", display_name=f"{name.upper()} Lovelace")
