@@ -27,6 +27,7 @@ Reply = TypeVar("Reply")
 
 FIELD_METADATA = "flock-field"  # which request field an INVALID_ARGUMENT is about
 REASON_METADATA = "flock-reason"  # a stable code for what went wrong (post_not_found, …)
+POST_NOT_FOUND = "post_not_found"
 VisibilityName = Literal["public", "followers", "private"]
 VISIBILITIES: dict[VisibilityName, pb.Visibility.ValueType] = {
     "public": pb.VISIBILITY_PUBLIC,
@@ -196,11 +197,30 @@ class PostsClient:
         return await call_service(self.SERVICE, method, request, self._timeout, self._request_id)
 
     async def _reader(self, among: Sequence[uuid.UUID] | None = None) -> pb.Caller:
-        """The caller with the accounts they follow: for calls that may touch a followers-only post of
-        someone else. The list is read from the graph at each call, so an unfollow counts at once."""
+        """The caller with the accounts they follow (or those of them ``among``): for lists that may hold
+        followers-only posts of others (a wall, the feed, search, likes, posts by id). The list is read
+        from the graph at each call, so an unfollow counts at once."""
         if self._caller.user_id is None:
             return self._caller.message()
         return self._caller.message(await self._caller.following(among))
+
+    async def _about_one_post(
+        self, method: Callable[..., Awaitable[Reply]], request: Callable[[pb.Caller], object]
+    ) -> Reply:
+        """A call about one post, made with ``request(caller)``. Most posts are public or the caller's
+        own, which needs none of their follows: ask without them first (no graph read, no list on the
+        wire, however many accounts the caller follows), and only when the post is not found, ask again
+        with them: it may be a followers-only post of someone they follow. A call answered NOT_FOUND
+        changed nothing, so asking again is safe, for a like or a comment too."""
+        try:
+            return await self._call(method, request(self._caller.message()))
+        except ServiceCallFailed as error:
+            if self._caller.user_id is None or error.reason != POST_NOT_FOUND:
+                raise
+            following = await self._caller.following(None)
+            if not following:
+                raise
+            return await self._call(method, request(self._caller.message(following)))
 
     async def create_post(
         self, text: str, visibility: VisibilityName, idempotency_key: str
@@ -231,8 +251,10 @@ class PostsClient:
         await self._call(self._stub.DeletePost, request)
 
     async def get_post(self, post_id: uuid.UUID) -> PostRecord:
-        request = pb.GetPostRequest(caller=await self._reader(), post_id=str(post_id))
-        return _post((await self._call(self._stub.GetPost, request)).post)
+        reply = await self._about_one_post(
+            self._stub.GetPost, lambda caller: pb.GetPostRequest(caller=caller, post_id=str(post_id))
+        )
+        return _post(reply.post)
 
     async def get_posts(self, post_ids: list[uuid.UUID]) -> list[PostRecord]:
         """The posts of ``post_ids`` the caller may see, in that order."""
@@ -257,30 +279,39 @@ class PostsClient:
         return Page([_post(post) for post in reply.posts], reply.next_page_token or None)
 
     async def like(self, post_id: uuid.UUID) -> PostRecord:
-        request = pb.LikePostRequest(caller=await self._reader(), post_id=str(post_id))
-        return _post((await self._call(self._stub.LikePost, request)).post)
+        reply = await self._about_one_post(
+            self._stub.LikePost, lambda caller: pb.LikePostRequest(caller=caller, post_id=str(post_id))
+        )
+        return _post(reply.post)
 
     async def unlike(self, post_id: uuid.UUID) -> PostRecord:
-        request = pb.UnlikePostRequest(caller=await self._reader(), post_id=str(post_id))
-        return _post((await self._call(self._stub.UnlikePost, request)).post)
+        reply = await self._about_one_post(
+            self._stub.UnlikePost, lambda caller: pb.UnlikePostRequest(caller=caller, post_id=str(post_id))
+        )
+        return _post(reply.post)
 
     async def add_comment(self, post_id: uuid.UUID, parent_id: uuid.UUID | None, text: str) -> CommentRecord:
-        request = pb.AddCommentRequest(
-            caller=await self._reader(), post_id=str(post_id), parent_id=str(parent_id or ""), text=text
+        reply = await self._about_one_post(
+            self._stub.AddComment,
+            lambda caller: pb.AddCommentRequest(
+                caller=caller, post_id=str(post_id), parent_id=str(parent_id or ""), text=text
+            ),
         )
-        return _comment((await self._call(self._stub.AddComment, request)).comment)
+        return _comment(reply.comment)
 
     async def list_comments(
         self, post_id: uuid.UUID, parent_id: uuid.UUID | None, limit: int, cursor: str | None
     ) -> Page[CommentRecord]:
-        request = pb.ListCommentsRequest(
-            caller=await self._reader(),
-            post_id=str(post_id),
-            parent_id=str(parent_id or ""),
-            page_size=limit,
-            page_token=cursor or "",
+        reply = await self._about_one_post(
+            self._stub.ListComments,
+            lambda caller: pb.ListCommentsRequest(
+                caller=caller,
+                post_id=str(post_id),
+                parent_id=str(parent_id or ""),
+                page_size=limit,
+                page_token=cursor or "",
+            ),
         )
-        reply = await self._call(self._stub.ListComments, request)
         return Page([_comment(comment) for comment in reply.comments], reply.next_page_token or None)
 
     async def feed(self, limit: int, cursor: str | None) -> Page[PostRecord]:
@@ -298,10 +329,12 @@ class PostsClient:
         return Page([_post(post) for post in reply.posts], reply.next_page_token or None)
 
     async def delete_comment(self, post_id: uuid.UUID, comment_id: uuid.UUID) -> None:
-        request = pb.DeleteCommentRequest(
-            caller=await self._reader(), post_id=str(post_id), comment_id=str(comment_id)
+        await self._about_one_post(
+            self._stub.DeleteComment,
+            lambda caller: pb.DeleteCommentRequest(
+                caller=caller, post_id=str(post_id), comment_id=str(comment_id)
+            ),
         )
-        await self._call(self._stub.DeleteComment, request)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
