@@ -72,11 +72,7 @@ _VISIBILITIES = {
     pb.VISIBILITY_FOLLOWERS: Visibility.FOLLOWERS,
     pb.VISIBILITY_PRIVATE: Visibility.PRIVATE,
 }
-_VISIBILITY_MESSAGES = {
-    Visibility.PUBLIC: pb.VISIBILITY_PUBLIC,
-    Visibility.FOLLOWERS: pb.VISIBILITY_FOLLOWERS,
-    Visibility.PRIVATE: pb.VISIBILITY_PRIVATE,
-}
+_VISIBILITY_MESSAGES = {visibility: value for value, visibility in _VISIBILITIES.items() if visibility}
 
 Context = grpc.aio.ServicerContext[Any, Any]
 Request = TypeVar("Request")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from gateway import cursors
 from gateway.auth.dependencies import SECURITY, provide_principal, provide_sessions, provide_viewer
 from gateway.auth.service import Principal
 from gateway.errors import INVALID_CURSOR, Problem
@@ -22,15 +20,11 @@ from gateway.graph import service
 from gateway.graph.dependencies import provide_graph
 from gateway.graph.schemas import AccountPage, Handled, ListedAccount, Relationship
 from gateway.graph.service import FIRST, After, Graph, Link
-from gateway.posts.controllers import checked_cursor
+from gateway.posts.controllers import Cursor, Limit, checked_cursor
 from gateway.posts.schemas import Author
 from gateway.users.dependencies import provide_accounts
 from gateway.users.service import Accounts
 
-Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page, 1–100.")]
-Cursor = Annotated[
-    str | None, QueryParameter(description="`next_cursor` of the previous page; omit for the first.")
-]
 ListPage = Callable[[uuid.UUID, After, int], Awaitable[list[Link]]]
 
 
@@ -42,12 +36,11 @@ class _Key(msgspec.Struct, array_like=True, frozen=True):
     user_id: uuid.UUID
 
 
-_decode_key = msgspec.json.Decoder(_Key).decode
+_KEY = msgspec.json.Decoder(_Key)
 
 
 def _encode_cursor(kind: str, link: Link) -> str:
-    raw = msgspec.json.encode(_Key(kind, link.since, link.user_id))
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return cursors.encode(_Key(kind, link.since, link.user_id))
 
 
 def _decode_cursor(kind: str, cursor: str | None) -> After:
@@ -55,8 +48,8 @@ def _decode_cursor(kind: str, cursor: str | None) -> After:
     if cursor is None:
         return FIRST
     try:
-        key = _decode_key(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, msgspec.DecodeError):
+        key: _Key | None = cursors.decode(cursor, _KEY)
+    except ValueError:
         key = None
     if key is None or key.kind != kind:
         raise Problem(INVALID_CURSOR, "Use a cursor from a previous page of this list, unchanged.")

@@ -8,13 +8,12 @@ that has more after the other one ends.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 from typing import Annotated
 
 import msgspec
 
+from gateway import cursors
 from gateway.search.schemas import SearchType
 from gateway.search.users import FIRST, MAX_SCORE, UserKey
 
@@ -65,8 +64,7 @@ def encode(kind: SearchType, position: Position) -> str | None:
     if position.done:
         return None
     users = _UserKey(position.users.score, position.users.username) if position.users else None
-    raw = msgspec.json.encode(_Cursor(type=kind, users=users, posts=position.posts))
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return cursors.encode(_Cursor(type=kind, users=users, posts=position.posts))
 
 
 def decode(kind: SearchType, cursor: str) -> Position:
@@ -74,9 +72,8 @@ def decode(kind: SearchType, cursor: str) -> Position:
     try:
         if len(cursor) > MAX_LENGTH:
             raise ValueError("too long")
-        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        decoded = _decoder.decode(raw)
-    except (ValueError, binascii.Error, msgspec.DecodeError):
+        decoded = cursors.decode(cursor, _decoder)
+    except ValueError:
         raise MalformedCursor() from None
     users = UserKey(decoded.users.score, decoded.users.username) if decoded.users else None
     position = Position(users=users, posts=decoded.posts)

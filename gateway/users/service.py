@@ -148,7 +148,7 @@ class Accounts:
             raise UserNotFound()  # no account could have it (and PostgreSQL refuses some, like NUL)
         row = (
             await User.select(*User.all_columns(exclude=[User.password_hash]))
-            .where(User.username == normalize_username(username))
+            .where(User.username == username)
             .first()
         )
         if row is None:
