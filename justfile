@@ -13,7 +13,7 @@ buf := ".flock/cache/npm/node_modules/.bin/buf"
 default:
     @just --list
 
-# Run the whole system locally (embedded PostgreSQL; Ctrl-C stops it)
+# Run the whole system locally (embedded PostgreSQL and broker; Ctrl-C stops it; FLOCK_LOCAL_PORT_BASE moves its ports)
 [group('run')]
 up:
     uv run python -m scripts.devstack up
@@ -49,7 +49,7 @@ drift:
     uv run python -m scripts.openapi --check
     uv run python -m scripts.asyncapi --check
 
-# Benchmark a running system (`just up` first): seed it as `just seed` does, then reads, the feed, a mixed load
+# Benchmark the running system (`just up` first; its port is found): seed it as `just seed` does, then reads, the feed, a mixed load
 [group('check')]
 [positional-arguments]
 bench *args:
@@ -63,9 +63,9 @@ bench *args:
             exit 2
         fi
     fi
-    uv run python -m scripts.bench "$@"
+    uv run python -m scripts.benchmark.load "$@"
 
-# Fill a running system (`just up` first) with deterministic synthetic data through the API (--help)
+# Fill the running system (`just up` first; its port is found) with deterministic synthetic data through the API (--help)
 [group('run')]
 [positional-arguments]
 seed *args:
@@ -75,13 +75,13 @@ seed *args:
 [group('check')]
 [positional-arguments]
 bench-stats *args:
-    uv run python -m scripts.bench_stats "$@"
+    uv run python -m scripts.benchmark.stats "$@"
 
 # Benchmark the feed and search queries of the posts service on 200k posts (starts its own servers)
 [group('check')]
 [positional-arguments]
 bench-feed *args:
-    uv run python -m tests.posts.bench_feed_search "$@"
+    uv run python -m scripts.benchmark.feed_search "$@"
 
 # Everything CI runs
 [group('check')]

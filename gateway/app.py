@@ -7,108 +7,101 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Request, Router
-from litestar.datastructures import State
+from litestar.config.cors import CORSConfig
 
 from gateway import __version__
 from gateway.auth.controllers import AuthController
-from gateway.auth.passwords import Passwords
-from gateway.auth.service import Sessions
-from gateway.auth.tokens import AccessTokens
-from gateway.clients import PostsClient, StatsClient, open_channel
-from gateway.database import bind_tables, keep_session, make_engine
-from gateway.docs import docs_assets_router, openapi_config
-from gateway.errors import EXCEPTION_HANDLERS, refuse_non_json_body
 from gateway.graph.controllers import FollowsController, MyGraphController
-from gateway.graph.service import Graph
 from gateway.health import HealthController, ProblemsController
+from gateway.http.body import check_body
+from gateway.http.dependencies import DEPENDENCIES, services_of
+from gateway.http.docs import docs_assets_router, openapi_config
+from gateway.http.errors import EXCEPTION_HANDLERS
+from gateway.http.headers import response_headers_middleware
+from gateway.http.query import refuse_unknown_query
+from gateway.http.request_id import request_id_middleware
 from gateway.posts.controllers import FeedController, PostsController, WallsController
-from gateway.ratelimit import RateLimiter
-from gateway.request_id import request_id_middleware
 from gateway.search.controllers import SearchController
+from gateway.services import Services, open_services
 from gateway.settings import GatewaySettings, settings_from_environment
 from gateway.stats.controllers import MyStatsController, PostStatsController, RankingsController
 from gateway.users.controllers import UsersController
-from gateway.users.service import Accounts
-from gateway.views import ViewPublisher
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024
+API_CONTROLLERS = [
+    AuthController,
+    UsersController,
+    MyGraphController,
+    FollowsController,
+    PostsController,
+    WallsController,
+    FeedController,
+    PostStatsController,
+    RankingsController,
+    MyStatsController,
+    SearchController,
+]
 
 
-def create_app(settings: GatewaySettings | None = None) -> Litestar:
-    """Build the gateway for ``settings`` (by default, read from the environment)."""
-    settings = settings or settings_from_environment()
-    engine = make_engine(settings.db_url)
-    bind_tables(engine)
-    passwords = Passwords(
-        time_cost=settings.argon2_time_cost,
-        memory_cost=settings.argon2_memory_cost,
-        parallelism=settings.argon2_parallelism,
+async def before_request(request: Request[Any, Any, Any]) -> None:
+    if request.url.path.startswith(API_PREFIX):
+        refuse_unknown_query(request)
+    await check_body(request)
+    await services_of(request.app.state).rate_limiter.before_request(request)
+
+
+def cors_config(origins: list[str]) -> CORSConfig:
+    """Browsers on ``origins`` may call the API with a bearer token (no cookies: nothing to forge)."""
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=[
+            "Location",
+            "Retry-After",
+            "X-Request-ID",
+            "Idempotent-Replayed",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ],
+        allow_credentials=False,
+        max_age=600,
     )
-    rate_limiter = RateLimiter(settings.rate_limit)
 
-    async def before_request(request: Request[Any, Any, Any]) -> None:
-        refuse_non_json_body(request)
-        await rate_limiter.before_request(request)
+
+def create_app(settings: GatewaySettings | None = None, services: Services | None = None) -> Litestar:
+    """Build the gateway for ``settings`` (by default, read from the environment). Without
+    ``services``, the app opens its own (database pool, channels, view publisher) for its lifespan;
+    with them, it uses them as they are, and whoever made them closes them."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=keep_session)
-        # gRPC channels belong to the event loop they are made on: make them here, not at import.
-        posts_channel = open_channel(settings.posts_addr)
-        stats_channel = open_channel(settings.stats_addr)
-        app.state.posts = PostsClient(posts_channel, settings.grpc_timeout)
-        app.state.stats = StatsClient(stats_channel, settings.grpc_timeout)
-        app.state.views = ViewPublisher(
-            settings.kafka_bootstrap, buffer_size=settings.view_buffer, secret=settings.jwt_secret.encode()
-        )
-        await app.state.views.start()
-        try:
+        if services is not None:
+            app.state.services = services
             yield
-        finally:
-            await app.state.views.stop()
-            await stats_channel.close()
-            await posts_channel.close()
-            await engine.close_connection_pool()
+            return
+        async with open_services(settings or settings_from_environment()) as opened:
+            app.state.services = opened
+            yield
 
+    if services is None and settings is None:
+        settings = settings_from_environment()  # a bad setting stops the process before it serves
+    origins = settings.cors_allowed_origins if settings else []
     return Litestar(
         route_handlers=[
-            Router(
-                API_PREFIX,
-                route_handlers=[
-                    AuthController,
-                    UsersController,
-                    MyGraphController,
-                    FollowsController,
-                    PostsController,
-                    WallsController,
-                    FeedController,
-                    PostStatsController,
-                    RankingsController,
-                    MyStatsController,
-                    SearchController,
-                ],
-            ),
+            Router(API_PREFIX, route_handlers=API_CONTROLLERS),
             HealthController,
             ProblemsController,
             docs_assets_router(),
         ],
         lifespan=[lifespan],
-        state=State(
-            {
-                "accounts": Accounts(passwords),
-                "graph": Graph(),
-                "sessions": Sessions(
-                    passwords,
-                    AccessTokens(settings.jwt_secret, settings.access_token_ttl),
-                    refresh_ttl_seconds=settings.refresh_token_ttl,
-                    session_max_age_seconds=settings.session_max_age,
-                ),
-            }
-        ),
+        dependencies=DEPENDENCIES,
         before_request=before_request,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, response_headers_middleware],
+        cors_config=cors_config(origins) if origins else None,
         openapi_config=openapi_config(__version__),
         request_max_body_size=MAX_BODY_BYTES,
         # The process configures logging (gateway/__main__.py); building an app must not.

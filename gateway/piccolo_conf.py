@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from piccolo.conf.apps import AppRegistry
 
-from gateway.database import make_engine
 from gateway.settings import load_database_settings
+from servicekit.database import make_engine
 
 DB = make_engine(load_database_settings().db_url)
 

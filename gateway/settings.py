@@ -1,4 +1,5 @@
-"""The gateway's settings: one object per process, read once from ``FLOCK_*`` environment variables.
+"""The gateway's settings: one object per process, read once from ``FLOCK_*`` environment variables
+by :mod:`servicekit.settings`.
 
 Nothing else in the gateway reads ``os.environ``. A missing or malformed setting stops the process with
 a message that names the variable.
@@ -6,20 +7,29 @@ a message that names the variable.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from functools import cache
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import msgspec
 
+from servicekit.settings import SHARED_NAMES, Environment, LogLevel, Port, SettingsError
+
+__all__ = [
+    "DatabaseSettings",
+    "GatewaySettings",
+    "RateLimit",
+    "SettingsError",
+    "env_name",
+    "env_names",
+    "load_database_settings",
+    "load_settings",
+    "settings_from_environment",
+]
+
 _RATE_LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
 _PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-
-
-class SettingsError(Exception):
-    """A required setting is missing or malformed."""
 
 
 class RateLimit(msgspec.Struct, frozen=True):
@@ -49,7 +59,7 @@ class GatewaySettings(DatabaseSettings, frozen=True):
 
     jwt_secret: Annotated[str, msgspec.Meta(min_length=32)] = ""
     host: str = "127.0.0.1"
-    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
+    port: Port = 8000
     # Addresses whose X-Forwarded-For header is trusted for the client address (rate limits).
     forwarded_allow_ips: str = "127.0.0.1"
     access_token_ttl: Annotated[int, msgspec.Meta(ge=10)] = 900
@@ -57,10 +67,15 @@ class GatewaySettings(DatabaseSettings, frozen=True):
     # However often it is refreshed, a session ends this long after its login.
     session_max_age: Annotated[int, msgspec.Meta(ge=60)] = 90 * 86400
     auth_rate_limit: str = "10/minute"
+    # Log-in attempts naming one account, from any address: rotating addresses does not help a guesser.
+    login_account_rate_limit: str = "20/hour"
+    # Origins allowed to call the API from a browser (comma-separated, e.g. https://app.example.org);
+    # empty: no CORS headers at all, which is right for an API that no web page calls directly.
+    cors_origins: str = ""
     argon2_time_cost: Annotated[int, msgspec.Meta(ge=1)] = 3
     argon2_memory_cost: Annotated[int, msgspec.Meta(ge=8)] = 65536
     argon2_parallelism: Annotated[int, msgspec.Meta(ge=1)] = 4
-    log_level: str = "info"
+    log_level: LogLevel = "info"
     # One log line per request: useful when debugging, a measurable cost under load.
     access_log: bool = False
     # The broker views are published to (empty: views are not recorded), and how many views may wait
@@ -76,68 +91,58 @@ class GatewaySettings(DatabaseSettings, frozen=True):
     def rate_limit(self) -> RateLimit:
         return RateLimit.parse(self.auth_rate_limit)
 
+    @property
+    def login_account_limit(self) -> RateLimit:
+        return RateLimit.parse(self.login_account_rate_limit)
+
+    @property
+    def cors_allowed_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
 
 # The environment variable that carries each field is FLOCK_GATEWAY_<FIELD>, except these, which are
 # shared names across processes or documented as such.
-_ENV_NAMES = {
-    "jwt_secret": "FLOCK_JWT_SECRET",
-    "access_token_ttl": "FLOCK_ACCESS_TOKEN_TTL",
-    "refresh_token_ttl": "FLOCK_REFRESH_TOKEN_TTL",
-    "session_max_age": "FLOCK_SESSION_MAX_AGE",
-    "auth_rate_limit": "FLOCK_AUTH_RATE_LIMIT",
-    "argon2_time_cost": "FLOCK_ARGON2_TIME_COST",
-    "argon2_memory_cost": "FLOCK_ARGON2_MEMORY_COST",
-    "argon2_parallelism": "FLOCK_ARGON2_PARALLELISM",
-    "log_level": "FLOCK_LOG_LEVEL",
-    "posts_addr": "FLOCK_POSTS_ADDR",
-    "stats_addr": "FLOCK_STATS_ADDR",
-    "kafka_bootstrap": "FLOCK_KAFKA_BOOTSTRAP",
-}
+ENVIRONMENT = Environment(
+    "FLOCK_GATEWAY_",
+    {
+        **SHARED_NAMES,
+        "jwt_secret": "FLOCK_JWT_SECRET",
+        "access_token_ttl": "FLOCK_ACCESS_TOKEN_TTL",
+        "refresh_token_ttl": "FLOCK_REFRESH_TOKEN_TTL",
+        "session_max_age": "FLOCK_SESSION_MAX_AGE",
+        "auth_rate_limit": "FLOCK_AUTH_RATE_LIMIT",
+        "login_account_rate_limit": "FLOCK_LOGIN_ACCOUNT_RATE_LIMIT",
+        "argon2_time_cost": "FLOCK_ARGON2_TIME_COST",
+        "argon2_memory_cost": "FLOCK_ARGON2_MEMORY_COST",
+        "argon2_parallelism": "FLOCK_ARGON2_PARALLELISM",
+        "posts_addr": "FLOCK_POSTS_ADDR",
+        "stats_addr": "FLOCK_STATS_ADDR",
+    },
+)
 
-
-def env_name(field: str) -> str:
-    """The environment variable that sets ``field``."""
-    return _ENV_NAMES.get(field, f"FLOCK_GATEWAY_{field.upper()}")
-
-
-_S = TypeVar("_S", bound=msgspec.Struct)
+env_name = ENVIRONMENT.name
 
 
 def env_names() -> frozenset[str]:
     """Every environment variable the gateway reads."""
-    return frozenset(env_name(field) for field in GatewaySettings.__struct_fields__)
-
-
-def _load(kind: type[_S], environ: Mapping[str, str]) -> _S:
-    raw = {field: environ[env_name(field)] for field in kind.__struct_fields__ if env_name(field) in environ}
-    try:
-        return msgspec.convert(raw, kind, strict=False)
-    except msgspec.ValidationError as error:
-        raise SettingsError(_explain(str(error))) from None
-
-
-def _explain(message: str) -> str:
-    # msgspec names fields ("- at `$.port`", "missing required field `db_url`"); name the variable.
-    missing = re.search(r"missing required field `(\w+)`", message)
-    if missing:
-        return f"missing required setting {env_name(missing.group(1))}"
-    return re.sub(r"`\$\.(\w+)`", lambda match: env_name(match.group(1)), message)
+    return ENVIRONMENT.names(GatewaySettings)
 
 
 def load_database_settings(environ: Mapping[str, str] | None = None) -> DatabaseSettings:
     """Settings for tools that only touch the database (migrations)."""
-    return _load(DatabaseSettings, os.environ if environ is None else environ)
+    return ENVIRONMENT.load(DatabaseSettings, environ)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> GatewaySettings:
     """Read and validate the gateway's settings."""
-    settings = _load(GatewaySettings, os.environ if environ is None else environ)
+    settings = ENVIRONMENT.load(GatewaySettings, environ)
     if not settings.jwt_secret:
         raise SettingsError(f"missing required setting {env_name('jwt_secret')} (32+ characters)")
-    try:
-        settings.rate_limit  # noqa: B018 - validate now, not on the first login
-    except ValueError as error:
-        raise SettingsError(f"{env_name('auth_rate_limit')}: {error}") from None
+    for field in ("auth_rate_limit", "login_account_rate_limit"):
+        try:
+            RateLimit.parse(getattr(settings, field))  # validate now, not on the first login
+        except ValueError as error:
+            raise SettingsError(f"{env_name(field)}: {error}") from None
     return settings
 
 

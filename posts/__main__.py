@@ -6,10 +6,11 @@ import asyncio
 import os
 import sys
 
-from posts.settings import SettingsError
+from servicekit import cli
 
 
 def serve() -> None:
+    """Serve until SIGTERM or SIGINT."""
     from posts.server import serve as serve_forever
     from posts.settings import load_settings
 
@@ -17,6 +18,7 @@ def serve() -> None:
 
 
 def migrate() -> None:
+    """Apply the migrations not applied yet."""
     # Piccolo finds its configuration by module name; this one reads FLOCK_POSTS_DB_URL.
     os.environ["PICCOLO_CONF"] = "posts.piccolo_conf"
     from piccolo.apps.migrations.commands.forwards import forwards
@@ -26,19 +28,5 @@ def migrate() -> None:
 
 COMMANDS = {"serve": serve, "migrate": migrate}
 
-
-def main(argv: list[str]) -> int:
-    command = argv[0] if argv else "serve"
-    if command not in COMMANDS:
-        print(f"usage: python -m posts [{'|'.join(COMMANDS)}]", file=sys.stderr)
-        return 2
-    try:
-        COMMANDS[command]()
-    except SettingsError as error:
-        print(f"posts: {error}", file=sys.stderr)
-        return 78  # EX_CONFIG
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(cli.main("posts", COMMANDS, sys.argv[1:]))

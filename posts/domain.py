@@ -6,16 +6,17 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from idl.flock import wire
+from idl.flock.wire import MAX_FOLLOWING
 from posts.errors import InvalidArgument, NotSignedIn
 
 MAX_POST_TEXT = 5000
 MAX_COMMENT_TEXT = 2000
-# The most accounts a caller's following list may name: the gateway's cap on follows.
-MAX_FOLLOWING = 5000
 
 T = TypeVar("T")
 
@@ -115,10 +116,7 @@ def parse_id(value: str, field: str) -> uuid.UUID:
     if not value:
         raise InvalidArgument(field, f"{field} is required.")
     try:
-        # uuid.UUID also takes braces, URNs and bare hex: ids have one spelling here.
-        if len(value) != 36:
-            raise ValueError(value)
-        return uuid.UUID(value)
+        return wire.parse_id(value)
     except ValueError:
         raise InvalidArgument(field, f"{field} is not a valid id.") from None
 
@@ -139,14 +137,43 @@ def parse_following(values: Sequence[str], field: str = "caller.following") -> f
         raise InvalidArgument(field, f"{field} holds something that is not a valid id.") from None
 
 
-def clean_text(value: str, *, limit: int, field: str = "text") -> str:
-    """``value`` trimmed, if 1 to ``limit`` characters remain and none is a NUL (which PostgreSQL text
-    cannot hold)."""
+# What posts and comments may not hold: the C0 and C1 control characters but tab and line feed (NUL
+# among them, which PostgreSQL text cannot store; CR too, as in display names and bios: line breaks are
+# LF), and the bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which
+# reorder what a reader sees ("Trojan Source"). Everything else is kept: every script, combining marks,
+# emoji and their zero-width joiners, tag sequences, and the directional marks U+200E, U+200F and
+# U+061C that right-to-left text needs.
+_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _trimmed(value: str, *, limit: int, field: str) -> str:
     text = value.strip()
     if not text:
         raise InvalidArgument(field, f"{field} must not be empty.")
     if len(text) > limit:
         raise InvalidArgument(field, f"{field} is {len(text)} characters long; the limit is {limit}.")
+    return text
+
+
+def clean_text(value: str, *, limit: int, field: str = "text") -> str:
+    """The text of a post or comment: ``value`` trimmed, if 1 to ``limit`` characters remain and none
+    is a control character other than tab and line feed, or a bidirectional override or isolate."""
+    text = _trimmed(value, limit=limit, field=field)
+    refused = _REFUSED.search(text)
+    if refused:
+        raise InvalidArgument(
+            field,
+            f"{field} must not contain control characters (other than tab and line feed) or"
+            f" bidirectional overrides; it holds U+{ord(refused.group()):04X}"
+            f" at character {refused.start() + 1}.",
+        )
+    return text
+
+
+def clean_query(value: str, *, limit: int, field: str = "query") -> str:
+    """A search query: ``value`` trimmed, if 1 to ``limit`` characters remain and none is a NUL (which
+    PostgreSQL text cannot hold). It is matched, never stored or shown, so nothing else is refused."""
+    text = _trimmed(value, limit=limit, field=field)
     if "\x00" in text:
         raise InvalidArgument(field, f"{field} must not contain NUL characters.")
     return text

@@ -1,63 +1,52 @@
-"""What can go wrong, as values with meaning. The servicer maps each to a gRPC status in one place."""
+"""What can go wrong, as values with meaning. Each error belongs to a :mod:`servicekit.errors` family,
+which the gRPC guard maps to a status; its ``code`` (sent as trailing metadata ``flock-reason``) is
+the stable reason callers act on, and ``str(error)`` the message for humans."""
 
 from __future__ import annotations
 
-
-class PostsError(Exception):
-    """Base of the errors a caller can cause; ``str(error)`` is the message for humans and ``reason``
-    a stable code for machines (sent as trailing metadata ``flock-reason``)."""
-
-    reason = "error"
+from idl.flock import wire
+from servicekit.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
 
-class InvalidArgument(PostsError):
+class InvalidArgument(Invalid):
     """A request field is malformed or out of range; ``field`` names it (``text``, ``caller.user_id``)."""
 
-    reason = "invalid_argument"
+    code = wire.INVALID_ARGUMENT
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
-class NotSignedIn(PostsError):
+class NotSignedIn(Unauthenticated):
     """The operation needs a caller and the request is anonymous."""
 
-    reason = "unauthenticated"
-
-    def __init__(self) -> None:
-        super().__init__("Sign in to do this.")
+    code = wire.UNAUTHENTICATED
+    detail = "Sign in to do this."
 
 
-class PostNotFound(PostsError):
+class PostNotFound(NotFound):
     """The post does not exist, or the caller may not see it: the two look the same."""
 
-    reason = "post_not_found"
-
-    def __init__(self) -> None:
-        super().__init__("No such post.")
+    code = wire.POST_NOT_FOUND
+    detail = "No such post."
 
 
-class CommentNotFound(PostsError):
+class CommentNotFound(NotFound):
     """The comment does not exist, or does not belong to the post named with it."""
 
-    reason = "comment_not_found"
-
-    def __init__(self) -> None:
-        super().__init__("No such comment on this post.")
+    code = wire.COMMENT_NOT_FOUND
+    detail = "No such comment on this post."
 
 
-class NotAllowed(PostsError):
+class NotAllowed(Forbidden):
     """The caller can see the post or comment but may not do this to it."""
 
-    reason = "forbidden"
+    code = wire.FORBIDDEN
 
 
-class IdempotencyKeyReused(PostsError):
+class IdempotencyKeyReused(Conflict):
     """An idempotency key came back with a different post."""
 
+    code = wire.IDEMPOTENCY_KEY_REUSED
     field = "idempotency_key"
-    reason = "idempotency_key_reused"
-
-    def __init__(self) -> None:
-        super().__init__("This idempotency key was used for a different post within the last 24 hours.")
+    detail = "This idempotency key was used for a different post within the last 24 hours."

@@ -1,5 +1,7 @@
 """Likes: at most one per user and post (the table's unique constraint says so, whatever the
-concurrency), idempotent like and unlike, and the posts a user liked, most recent first.
+concurrency), idempotent like and unlike, and the posts a user liked, most recent first. Liking needs
+a post the caller can see; taking one's like back does not (a follower who was removed, or whose
+author made the post private, is not left with a like they cannot undo).
 
 ``posts.like_count`` changes, and an event is written, only when a like row was really inserted or
 deleted, in the same transaction.
@@ -7,15 +9,25 @@ deleted, in the same transaction.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from idl.flock.events.v1.events import PostLiked, PostUnliked
 from posts import outbox
-from posts.database import Database
-from posts.domain import Caller, Page, Post, now
-from posts.errors import NotAllowed
+from posts.database import Connection, Database
+from posts.domain import Caller, Page, Post, Visibility, now
+from posts.errors import NotAllowed, PostNotFound
 from posts.pagination import LIKES, LikeKey, page_size
-from posts.queries import POST_COLUMNS, as_seen_by, following_ids, lock_visible_post, to_post, visible_to
+from posts.queries import (
+    POST_COLUMNS,
+    Row,
+    as_seen_by,
+    following_ids,
+    lock_post,
+    lock_visible_post,
+    to_post,
+    visible_to,
+)
 
 _LIKE = """
 INSERT INTO likes (post_id, user_id, liked_at) VALUES ($1, $2, $3)
@@ -34,6 +46,23 @@ LIMIT $6
 """  # noqa: S608 - only constants are interpolated
 
 
+async def _counted(
+    connection: Connection,
+    event: type[PostLiked | PostUnliked],
+    user_id: uuid.UUID,
+    post_id: uuid.UUID,
+    *,
+    at: datetime.datetime,
+) -> Row:
+    """Count a like row just inserted (PostLiked) or deleted (PostUnliked), and write its event; the
+    post's row after the change."""
+    row = await connection.fetchrow(_COUNT, post_id, 1 if event is PostLiked else -1)
+    await outbox.record(
+        connection, event, at=at, actor_id=user_id, post_id=post_id, post_author_id=row["author_id"]
+    )
+    return row
+
+
 class Likes:
     """Likes of posts, as the rules allow each caller to see and change them."""
 
@@ -42,32 +71,31 @@ class Likes:
 
     async def like(self, caller: Caller, post_id: uuid.UUID) -> Post:
         """Like a post the caller can see; liking it again changes nothing."""
-        return await self._set(caller, post_id, liked=True)
-
-    async def unlike(self, caller: Caller, post_id: uuid.UUID) -> Post:
-        """Take a like back; unliking a post not liked changes nothing."""
-        return await self._set(caller, post_id, liked=False)
-
-    async def _set(self, caller: Caller, post_id: uuid.UUID, *, liked: bool) -> Post:
         user_id = caller.signed_in()
         at = now()
         async with self._db.transaction() as connection:
             row = await lock_visible_post(connection, caller, post_id)
-            if liked:
-                changed = await connection.fetchval(_LIKE, post_id, user_id, at)
-            else:
-                changed = await connection.fetchval(_UNLIKE, post_id, user_id)
-            if changed:
-                row = await connection.fetchrow(_COUNT, post_id, 1 if liked else -1)
-                await outbox.record(
-                    connection,
-                    PostLiked if liked else PostUnliked,
-                    at=at,
-                    actor_id=user_id,
-                    post_id=post_id,
-                    post_author_id=row["author_id"],
-                )
-        return to_post(row, liked_by_caller=liked)
+            if await connection.fetchval(_LIKE, post_id, user_id, at):
+                row = await _counted(connection, PostLiked, user_id, post_id, at=at)
+        return to_post(row, liked_by_caller=True)
+
+    async def unlike(self, caller: Caller, post_id: uuid.UUID) -> Post | None:
+        """Take a like back; unliking a post not liked changes nothing.
+
+        A user may always take their own like back, also from a post they may no longer see (its
+        author made it private, or stopped them following): the like goes, and the answer is None,
+        which shows nothing of the post. A post they neither see nor like is not found, as if it did
+        not exist.
+        """
+        user_id = caller.signed_in()
+        async with self._db.transaction() as connection:
+            row = await lock_post(connection, post_id)
+            visible = caller.can_see(row["author_id"], Visibility(row["visibility"]))
+            if await connection.fetchval(_UNLIKE, post_id, user_id):
+                row = await _counted(connection, PostUnliked, user_id, post_id, at=now())
+            elif not visible:
+                raise PostNotFound()
+        return to_post(row, liked_by_caller=False) if visible else None
 
     async def liked_by(self, caller: Caller, user_id: uuid.UUID, *, size: int, token: str) -> Page[Post]:
         """The posts ``user_id`` liked that the caller may see, most recently liked first. Users may

@@ -1,6 +1,7 @@
-"""The outbox: every change to a post writes its event here, in the transaction of the change, so the
-event exists exactly when the change does. The relay (``posts/relay.py``) publishes the rows to
-:data:`POSTS_TOPIC` and stamps ``published_at``; while the broker is unreachable they wait.
+"""The posts service's events: every change to a post writes its event to the outbox
+(:mod:`servicekit.outbox`), in the transaction of the change, so the event exists exactly when the
+change does. The relay (``posts/relay.py``) publishes the rows to :data:`POSTS_TOPIC`, keyed by post,
+and stamps ``published_at``; while the broker is unreachable they wait.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from uuid_utils.compat import uuid7
 
 from idl.flock.events.v1.events import POSTS_TOPIC, PostEventBase, encode, event_type
 from posts.database import Connection
+from servicekit import outbox
 
 E = TypeVar("E", bound=PostEventBase)
 
-_INSERT = """
-INSERT INTO outbox (event_id, topic, key, event_type, payload, occurred_at)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-"""
+# The table, the channel its insert trigger notifies (see the "outbox notify" migration), the lock that
+# makes one relay the leader, and the relay's name towards the broker and in pg_stat_activity.
+OUTBOX = outbox.Outbox(
+    table="outbox",
+    channel="flock_outbox",
+    lock_name="flock.posts.outbox-relay",
+    client_id="flock-posts-relay",
+)
 
 
 def new_event(
@@ -45,7 +51,7 @@ def new_event(
 async def write(connection: Connection, *events: PostEventBase) -> None:
     """Write ``events`` in one round trip, each keyed by its post so that one post's events stay in
     order. ``connection`` must be in the transaction that makes the change they describe."""
-    await connection.executemany(_INSERT, [_row(event) for event in events])
+    await outbox.write(connection, OUTBOX, map(_row, events))
 
 
 async def record(connection: Connection, kind: type[E], **fields: Any) -> E:
@@ -55,12 +61,12 @@ async def record(connection: Connection, kind: type[E], **fields: Any) -> E:
     return event
 
 
-def _row(event: PostEventBase) -> tuple[object, ...]:
-    return (
-        event.event_id,
-        POSTS_TOPIC,
-        str(event.post_id),
-        event_type(event),
-        encode(event).decode(),
-        event.occurred_at,
+def _row(event: PostEventBase) -> outbox.Row:
+    return outbox.Row(
+        event_id=event.event_id,
+        topic=POSTS_TOPIC,
+        key=str(event.post_id),
+        event_type=event_type(event),
+        payload=encode(event).decode(),
+        occurred_at=event.occurred_at,
     )

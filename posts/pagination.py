@@ -1,14 +1,12 @@
 """Keyset pagination: a page token is the key of the last item served, so a page starts right after
 it however many items arrive meanwhile: nothing repeats, nothing already there is skipped.
 
-A token is base64url (unpadded) of the JSON ``[list kind, key]``; it is opaque to clients, and one
-made for another kind of list is refused as malformed.
+A token is ``[list kind, key]`` in the one cursor codec (:mod:`servicekit.cursors`); it is opaque to
+clients, and one made for another kind of list is refused as malformed.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 import math
 import uuid
@@ -18,6 +16,7 @@ from typing import Annotated, Generic, TypeVar
 import msgspec
 
 from posts.errors import InvalidArgument
+from servicekit import cursors
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -67,8 +66,7 @@ class Keyset(Generic[K]):
         self._decoder = msgspec.json.Decoder(tuple[str, key_type])  # type: ignore[valid-type]
 
     def encode(self, key: K) -> str:
-        raw = msgspec.json.encode((self.kind, key))
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        return cursors.encode((self.kind, key))
 
     def decode(self, token: str) -> K:
         """The key in ``token``, or :attr:`first` for an empty token."""
@@ -77,11 +75,10 @@ class Keyset(Generic[K]):
         try:
             if len(token) > _MAX_TOKEN_LENGTH:
                 raise ValueError("too long")
-            raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
-            kind, key = self._decoder.decode(raw)
+            kind, key = cursors.decode(token, self._decoder)
             if kind != self.kind:
                 raise ValueError(kind)
-        except (ValueError, binascii.Error, msgspec.DecodeError):
+        except ValueError:
             raise InvalidArgument("page_token", "page_token is not one this list gave out.") from None
         return key
 

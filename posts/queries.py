@@ -91,12 +91,9 @@ async def visible_post(connection: Connection, caller: Caller, post_id: uuid.UUI
     return found[0]
 
 
-async def lock_visible_post(
-    connection: Connection, caller: Caller, post_id: uuid.UUID, *, for_delete: bool = False
-) -> Row:
-    """Lock a post the caller may see, for a change in the current transaction; :class:`PostNotFound`
-    otherwise. ``for_delete``: moderators and admins remove content, whoever may read it (a reported
-    followers-only or private post they cannot see), so for them any post will do.
+async def lock_post(connection: Connection, post_id: uuid.UUID, *, for_delete: bool = False) -> Row:
+    """Lock a post, whoever may see it, for a change in the current transaction; :class:`PostNotFound`
+    if there is none. Callers check what the caller may do with it (see :func:`lock_visible_post`).
 
     Every change to a post, or to its likes and comments, starts here: writers of one post take its
     row lock first, so they queue in one order and never deadlock; and the post cannot be deleted
@@ -109,6 +106,16 @@ async def lock_visible_post(
     )
     if row is None:
         raise PostNotFound()
+    return row
+
+
+async def lock_visible_post(
+    connection: Connection, caller: Caller, post_id: uuid.UUID, *, for_delete: bool = False
+) -> Row:
+    """Lock a post the caller may see, for a change in the current transaction; :class:`PostNotFound`
+    otherwise. ``for_delete``: moderators and admins remove content, whoever may read it (a reported
+    followers-only or private post they cannot see), so for them any post will do."""
+    row = await lock_post(connection, post_id, for_delete=for_delete)
     if not (for_delete and caller.moderates) and not caller.can_see(
         row["author_id"], Visibility(row["visibility"])
     ):

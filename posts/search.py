@@ -17,7 +17,7 @@ it exactly, so a page starts exactly where the last one stopped.
 from __future__ import annotations
 
 from posts.database import Database
-from posts.domain import Caller, Page, Post, clean_text
+from posts.domain import Caller, Page, Post, clean_query
 from posts.pagination import SEARCH, SearchKey, page_size
 from posts.queries import POST_COLUMNS, as_seen_by, following_ids, visible_to
 
@@ -56,7 +56,7 @@ class Search:
     async def posts(self, caller: Caller, query: str, *, size: int, token: str) -> Page[Post]:
         """The posts matching ``query`` (1 to 200 characters after trimming) that the caller may see:
         public ones, their own, and followers-only ones of the accounts they follow."""
-        query = clean_text(query, limit=MAX_QUERY, field="query")
+        query = clean_query(query, limit=MAX_QUERY)
         size, after = page_size(size), SEARCH.decode(token)
         async with self._db.connection() as connection:
             rows = await connection.fetch(

@@ -12,25 +12,24 @@ part in health: a broker outage delays events, it does not stop the service serv
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from idl.flock.posts.v1 import posts_pb2, posts_pb2_grpc
 from posts import relay
 from posts.comments import Comments
-from posts.database import Database, keep_session, make_engine
+from posts.database import Database
 from posts.feed import Feed
 from posts.likes import Likes
 from posts.search import Search
 from posts.service import Posts
 from posts.servicer import PostsServicer
 from posts.settings import PostsSettings
+from servicekit.cli import configure_logging
+from servicekit.grpc_server import GrpcServer, stop_requested
 
 log = logging.getLogger("flock.posts")
 
@@ -40,51 +39,35 @@ SERVICE_NAME = posts_pb2.DESCRIPTOR.services_by_name["PostsService"].full_name
 @asynccontextmanager
 async def lifespan(settings: PostsSettings) -> AsyncIterator[Database]:
     """The database pool, open for the duration of the block."""
-    engine = make_engine(settings.db_url)
-    await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=keep_session)
+    database = Database(settings.db_url, pool_size=settings.db_pool_size)
+    await database.open()
     try:
-        yield Database(engine)
+        yield database
     finally:
-        await engine.close_connection_pool()
+        await database.close()
 
 
-def build_server(
-    database: Database, settings: PostsSettings
-) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
+def build_server(database: Database, settings: PostsSettings) -> GrpcServer:
     """The server with the posts and health services, bound to its address but not started."""
-    # Without SO_REUSEPORT (on by default in gRPC on Linux) a second process on the same port fails
-    # to start instead of silently sharing it.
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-    servicer = PostsServicer(
-        Posts(database), Comments(database), Likes(database), Feed(database), Search(database)
-    )
-    posts_pb2_grpc.add_PostsServiceServicer_to_server(servicer, server)
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    address = f"{settings.host}:{settings.port}"
-    if server.add_insecure_port(address) == 0:
-        raise RuntimeError(f"cannot listen on {address}")
-    return server, health_servicer
+
+    def register(server: grpc.aio.Server) -> None:
+        servicer = PostsServicer(
+            Posts(database), Comments(database), Likes(database), Feed(database), Search(database)
+        )
+        posts_pb2_grpc.add_PostsServiceServicer_to_server(servicer, server)
+
+    return GrpcServer(settings.host, settings.port, register, [SERVICE_NAME])
 
 
 async def serve(settings: PostsSettings) -> None:
     """Serve until SIGTERM or SIGINT, then shut down gracefully."""
-    logging.basicConfig(
-        level="DEBUG" if settings.log_level.lower() == "trace" else settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    configure_logging(settings.log_level)
+    stop = stop_requested()
     async with lifespan(settings) as database, relay.running(settings):
-        server, health_servicer = build_server(database, settings)
-        await server.start()
-        for service in ("", SERVICE_NAME):
-            await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-        log.info("serving %s on %s:%d", SERVICE_NAME, settings.host, settings.port)
+        server = build_server(database, settings)
+        await server.start(serving=True)
+        log.info("serving %s on %s", SERVICE_NAME, server.address)
         await stop.wait()
         log.info("stopping: calls in flight have %.1f s to finish", settings.grace_seconds)
-        await health_servicer.enter_graceful_shutdown()
         await server.stop(settings.grace_seconds)
     log.info("stopped")

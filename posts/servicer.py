@@ -1,19 +1,16 @@
 """The gRPC face of the service, and nothing more: protobuf in, one call to the rules, protobuf out.
 
-Every method goes through :func:`_rpc`, the one place that turns the service's errors into gRPC
-status codes (the offending field of an INVALID_ARGUMENT in trailing metadata ``flock-field``) and
-that refuses to start work whose deadline has already passed. Protobuf types stop here.
+Every method goes through :data:`_rpc`, a :class:`servicekit.grpc_server.Guard`: the one place that
+turns the service's errors into gRPC status codes (the stable code in trailing metadata
+``flock-reason``, the offending field in ``flock-field``), an unreachable database into UNAVAILABLE,
+and that refuses to start work whose deadline has already passed. Protobuf types stop here.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
 
-import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from idl.flock.posts.v1 import posts_pb2 as pb
@@ -30,35 +27,19 @@ from posts.domain import (
     parse_id,
     parse_optional_id,
 )
-from posts.errors import (
-    CommentNotFound,
-    IdempotencyKeyReused,
-    InvalidArgument,
-    NotAllowed,
-    NotSignedIn,
-    PostNotFound,
-    PostsError,
-)
+from posts.errors import InvalidArgument
 from posts.feed import Feed
 from posts.likes import Likes
 from posts.search import Search
 from posts.service import Posts
+from servicekit.grpc_server import Context, Guard
 
 log = logging.getLogger("flock.posts")
 
-FIELD_METADATA = "flock-field"
-REASON_METADATA = "flock-reason"
-# Less time than this left on arrival: no database round trip could finish in it, so none starts.
-MIN_USEFUL_SECONDS = 0.005
-
-STATUS: dict[type[PostsError], grpc.StatusCode] = {
-    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
-    NotSignedIn: grpc.StatusCode.UNAUTHENTICATED,
-    PostNotFound: grpc.StatusCode.NOT_FOUND,
-    CommentNotFound: grpc.StatusCode.NOT_FOUND,
-    NotAllowed: grpc.StatusCode.PERMISSION_DENIED,
-    IdempotencyKeyReused: grpc.StatusCode.ALREADY_EXISTS,
-}
+# Less than 5 ms left on arrival: no database round trip could finish in it, so none starts.
+_rpc = Guard(
+    log, unavailable="The posts database is unavailable.", is_outage=is_outage, min_useful_seconds=0.005
+)
 
 _ROLES = {
     pb.ROLE_UNSPECIFIED: Role.USER,
@@ -73,46 +54,6 @@ _VISIBILITIES = {
     pb.VISIBILITY_PRIVATE: Visibility.PRIVATE,
 }
 _VISIBILITY_MESSAGES = {visibility: value for value, visibility in _VISIBILITIES.items() if visibility}
-
-Context = grpc.aio.ServicerContext[Any, Any]
-Request = TypeVar("Request")
-Response = TypeVar("Response")
-
-
-async def _abort(context: Context, error: PostsError) -> NoReturn:
-    field = getattr(error, "field", "")
-    metadata = ((REASON_METADATA, error.reason),) + (((FIELD_METADATA, field),) if field else ())
-    await context.abort(STATUS[type(error)], str(error), trailing_metadata=metadata)
-
-
-def _rpc(
-    handler: Callable[[PostsServicer, Request, Context], Awaitable[Response]],
-) -> Callable[[PostsServicer, Request, Context], Awaitable[Response]]:
-    """Run ``handler`` unless its deadline has passed, translating errors to status codes."""
-
-    @functools.wraps(handler)
-    async def guarded(self: PostsServicer, request: Request, context: Context) -> Response:
-        remaining = context.time_remaining()
-        if remaining is not None and remaining < MIN_USEFUL_SECONDS:
-            await context.abort(
-                grpc.StatusCode.DEADLINE_EXCEEDED, "The deadline passed before the call began."
-            )
-        try:
-            return await handler(self, request, context)
-        except PostsError as error:
-            await _abort(context, error)
-        except Exception as error:
-            request_id = dict(context.invocation_metadata() or ()).get("x-request-id", "")
-            if is_outage(error):
-                log.warning(
-                    "%s failed, database unreachable (request %s): %r", handler.__name__, request_id, error
-                )
-                await context.abort(grpc.StatusCode.UNAVAILABLE, "The posts database is unavailable.")
-            log.exception("%s failed (request %s)", handler.__name__, request_id)
-            await context.abort(grpc.StatusCode.INTERNAL, "Internal error.")
-        raise AssertionError("unreachable: context.abort raises")
-
-    return guarded
 
 
 def _caller(message: pb.Caller) -> Caller:
@@ -268,7 +209,8 @@ class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
     @_rpc
     async def UnlikePost(self, request: pb.UnlikePostRequest, context: Context) -> pb.UnlikePostResponse:  # noqa: N802
         post = await self._likes.unlike(_caller(request.caller), parse_id(request.post_id, "post_id"))
-        return pb.UnlikePostResponse(post=_post(post))
+        # No post when the caller may no longer see it: their like went all the same.
+        return pb.UnlikePostResponse(post=_post(post)) if post else pb.UnlikePostResponse()
 
     @_rpc
     async def ListLikedPosts(  # noqa: N802

@@ -32,7 +32,15 @@ from collections.abc import Sequence
 import httpx
 
 from scripts.seeding import API, PASSWORD, Api, NotUp, Plan, SeedConfig, Seeded, SeedError, check_up, seed
-from scripts.seeding.options import HelpFormatter, add_plan_options, at_least, config, loopback_url
+from scripts.seeding.options import (
+    URL_HELP,
+    HelpFormatter,
+    add_plan_options,
+    at_least,
+    config,
+    loopback_url,
+    target,
+)
 from scripts.seeding.plan import make_plan
 
 # What the seeder calls: a gateway without them is older than the seeder.
@@ -44,8 +52,9 @@ REQUIRED_PATHS = (
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The plan's sizes, the gateway (None unless ``--url``) and the concurrency."""
     parser = argparse.ArgumentParser(prog="just seed", description=__doc__, formatter_class=HelpFormatter)
-    parser.add_argument("--url", type=loopback_url, default="http://127.0.0.1:8000", help="the gateway")
+    parser.add_argument("--url", type=loopback_url, help=URL_HELP)
     add_plan_options(parser, SeedConfig())
     parser.add_argument(
         "--concurrency", type=at_least(1), default=16, metavar="N", help="requests in flight at once"
@@ -54,6 +63,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 async def run(url: str, plan: Plan, concurrency: int) -> Seeded:
+    """Check the gateway at ``url`` is up and new enough, then carry ``plan`` out through it."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
         await check_up(client, REQUIRED_PATHS)
@@ -126,23 +136,25 @@ def summary(seeded: Seeded, url: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Seed the gateway of ``--url`` (or the running ``just up``'s); returns the exit code."""
     args = parse_args(argv)
+    gateway = target(args.url)
     plan = make_plan(config(args))
     print(
-        f"Seeding {args.url}{API} (seed {args.seed}): {len(plan.users):,} accounts, {len(plan.follows):,} "
-        f"follows, {len(plan.posts):,} posts, {len(plan.comments):,} comments, {len(plan.likes):,} likes, "
-        f"{len(plan.views):,} views …",
+        f"Seeding {gateway.url}{API} ({gateway.found}), seed {args.seed}: {len(plan.users):,} accounts, "
+        f"{len(plan.follows):,} follows, {len(plan.posts):,} posts, {len(plan.comments):,} comments, "
+        f"{len(plan.likes):,} likes, {len(plan.views):,} views …",
         file=sys.stderr,
     )
     try:
-        seeded = asyncio.run(run(args.url, plan, args.concurrency))
+        seeded = asyncio.run(run(gateway.url, plan, args.concurrency))
     except NotUp as error:
         print(f"seed: {error}\nStart the system first: uv run just up", file=sys.stderr)
         return 2
     except SeedError as error:
         print(f"seed: {error}", file=sys.stderr)
         return 1
-    print(summary(seeded, args.url))
+    print(summary(seeded, gateway.url))
     return 0
 
 

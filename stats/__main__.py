@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import sys
 from collections.abc import Callable
 
-from stats.settings import SettingsError, load_settings, log_level
+from servicekit import cli
+from stats.settings import load_settings
 
 # Settings are read before the rest is imported: a bad one stops the process at once.
 
@@ -27,10 +27,11 @@ def _serve(mode: str) -> None:
 
 
 def setup() -> None:
+    """Create the topics and apply the schema."""
     settings = load_settings()
     from stats.setup import setup as set_up
 
-    logging.basicConfig(level=log_level(settings), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    cli.configure_logging(settings.log_level)
     asyncio.run(set_up(settings))
 
 
@@ -41,19 +42,5 @@ COMMANDS: dict[str, Callable[[], None]] = {
     "setup": setup,
 }
 
-
-def main(argv: list[str]) -> int:
-    command = argv[0] if argv else "run"
-    if command not in COMMANDS:
-        print(f"usage: python -m stats [{'|'.join(COMMANDS)}]", file=sys.stderr)
-        return 2
-    try:
-        COMMANDS[command]()
-    except SettingsError as error:
-        print(f"stats: {error}", file=sys.stderr)
-        return 78  # EX_CONFIG
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(cli.main("stats", COMMANDS, sys.argv[1:]))

@@ -7,6 +7,9 @@ import datetime
 import enum
 import uuid
 
+from idl.flock import wire
+from servicekit.errors import Invalid
+
 
 class Metric(enum.Enum):
     """What is counted; the value names the counter column."""
@@ -72,18 +75,11 @@ class AuthorSubject:
 Subject = PostSubject | AuthorSubject
 
 
-class StatsError(Exception):
-    """Base of the errors a caller can cause; ``str(error)`` is for humans and ``reason`` a stable code
-    for machines (sent as trailing metadata ``flock-reason``)."""
+class InvalidArgument(Invalid):
+    """A request field is malformed or out of range; ``field`` names it (``post_ids``, ``limit``). Its
+    ``code`` is sent as trailing metadata ``flock-reason``."""
 
-    reason = "error"
-
-
-class InvalidArgument(StatsError):
-    """A request field is malformed or out of range; ``field`` names it (``post_ids``, ``limit``)."""
-
-    reason = "invalid_argument"
+    code = wire.INVALID_ARGUMENT
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)

@@ -17,19 +17,19 @@ import contextlib
 import dataclasses
 import gc
 import logging
-import signal
 from collections.abc import Awaitable
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from idl.flock.stats.v1 import stats_pb2, stats_pb2_grpc
+from servicekit.cli import configure_logging
+from servicekit.grpc_server import GrpcServer, stop_requested
 from stats.clickhouse import ClickHouse
 from stats.consumer import Consumer
 from stats.ingest import Ingest
 from stats.service import Stats
 from stats.servicer import StatsServicer
-from stats.settings import StatsSettings, log_level
+from stats.settings import StatsSettings
 
 log = logging.getLogger("flock.stats")
 
@@ -52,23 +52,16 @@ CONSUME = Mode(api=False, consume=True)
 MODES = {"run": RUN, "serve": SERVE, "consume": CONSUME}
 
 
-def build_server(
-    clickhouse: ClickHouse, settings: StatsSettings, mode: Mode
-) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
+def build_server(clickhouse: ClickHouse, settings: StatsSettings, mode: Mode) -> GrpcServer:
     """The server with the health service (and the stats service, in a mode with the API), bound to its
     address but not started."""
-    # Without SO_REUSEPORT (on by default in gRPC on Linux) a second process on the same port fails
-    # to start instead of silently sharing it.
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-    if mode.api:
-        stats = Stats(clickhouse, ranking_ttl=settings.ranking_ttl_ms / 1000)
-        stats_pb2_grpc.add_StatsServiceServicer_to_server(StatsServicer(stats), server)
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    address = f"{settings.host}:{settings.port}"
-    if server.add_insecure_port(address) == 0:
-        raise RuntimeError(f"cannot listen on {address}")
-    return server, health_servicer
+
+    def register(server: grpc.aio.Server) -> None:
+        if mode.api:
+            stats = Stats(clickhouse, ranking_ttl=settings.ranking_ttl_ms / 1000)
+            stats_pb2_grpc.add_StatsServiceServicer_to_server(StatsServicer(stats), server)
+
+    return GrpcServer(settings.host, settings.port, register, [SERVICE_NAME] if mode.api else [])
 
 
 async def _until(stop: asyncio.Event, attempt: Awaitable[object]) -> bool:
@@ -96,9 +89,7 @@ async def _ready(clickhouse: ClickHouse, consumer: Consumer | None, stop: asynci
     return await _until(stop, consumer.start())
 
 
-async def _watch(
-    clickhouse: ClickHouse, health_servicer: health.aio.HealthServicer, services: list[str]
-) -> None:
+async def _watch(clickhouse: ClickHouse, server: GrpcServer) -> None:
     """Keep health in step with ClickHouse: NOT_SERVING while it does not answer."""
     serving = True
     while True:
@@ -107,42 +98,29 @@ async def _watch(
         if answers != serving:
             serving = answers
             log.warning("ClickHouse %s", "answers again" if answers else "does not answer")
-            status = (
-                health_pb2.HealthCheckResponse.SERVING
-                if answers
-                else health_pb2.HealthCheckResponse.NOT_SERVING
-            )
-            for service in services:
-                await health_servicer.set(service, status)
+            await server.set_serving(answers)
 
 
 async def serve(settings: StatsSettings, mode: Mode = RUN) -> None:
     """Run until SIGTERM or SIGINT, then shut down gracefully."""
-    logging.basicConfig(level=log_level(settings), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    configure_logging(settings.log_level)
+    stop = stop_requested()
     _tune_garbage_collection()
     clickhouse = ClickHouse(settings.clickhouse_url)
     ingest = Ingest(clickhouse) if mode.consume else None
     consumer = Consumer(settings, ingest) if ingest else None
-    services = ["", SERVICE_NAME] if mode.api else [""]
     try:
-        server, health_servicer = build_server(clickhouse, settings, mode)
-        for service in services:
-            await health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
-        await server.start()
-        log.info("listening on %s:%d (%s)", settings.host, settings.port, _describe(mode))
+        server = build_server(clickhouse, settings, mode)
+        await server.start(serving=False)
+        log.info("listening on %s (%s)", server.address, _describe(mode))
         if await _ready(clickhouse, consumer, stop):
-            for service in services:
-                await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+            await server.set_serving(True)
             log.info("serving")
-            watch = asyncio.create_task(_watch(clickhouse, health_servicer, services))
+            watch = asyncio.create_task(_watch(clickhouse, server))
             await stop.wait()
             watch.cancel()
         log.info("stopping: the batch and calls in flight have %.1f s to finish", settings.grace_seconds)
-        await health_servicer.enter_graceful_shutdown()
+        await server.shut_health()
         if consumer is not None:
             await consumer.stop()
         await server.stop(settings.grace_seconds)

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from idl.flock import wire
 from stats import queries
 from stats.clickhouse import ClickHouse
 from stats.domain import (
@@ -36,9 +37,10 @@ MAX_DAYS = 366
 
 
 def parse_id(value: str, field: str) -> uuid.UUID:
-    """A UUID from its text, or InvalidArgument naming ``field``."""
+    """A UUID from its canonical text (:func:`idl.flock.wire.parse_id`), or InvalidArgument naming
+    ``field``."""
     try:
-        return uuid.UUID(value)
+        return wire.parse_id(value)
     except ValueError:
         raise InvalidArgument(field, f"{field} must be a UUID.") from None
 

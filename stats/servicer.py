@@ -1,82 +1,36 @@
 """The gRPC face of the service, and nothing more: protobuf in, one call to the rules, protobuf out.
 
-Every method goes through :func:`_rpc`, the one place that turns errors into gRPC status codes: the
-offending field of an INVALID_ARGUMENT goes in trailing metadata ``flock-field`` (and a stable code
-in ``flock-reason``), ClickHouse out of reach is UNAVAILABLE, and work whose deadline has passed is
-refused (DEADLINE_EXCEEDED) or abandoned. Protobuf types stop here.
+Every method goes through :data:`_rpc`, a :class:`servicekit.grpc_server.Guard`: the one place that
+turns errors into gRPC status codes: the offending field of an INVALID_ARGUMENT goes in trailing
+metadata ``flock-field`` (and a stable code in ``flock-reason``), ClickHouse out of reach is
+UNAVAILABLE, and work whose deadline has passed is refused (DEADLINE_EXCEEDED) or abandoned. Each
+method hands the call's deadline on to ClickHouse. Protobuf types stop here.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
-
-import grpc
 
 from idl.flock.stats.v1 import stats_pb2 as pb
 from idl.flock.stats.v1 import stats_pb2_grpc
+from servicekit.grpc_server import Context, Guard, deadline_of
 from stats.clickhouse import is_outage, is_timeout
-from stats.domain import AuthorSubject, InvalidArgument, Metric, Period, PostSubject, StatsError, Subject
+from stats.domain import AuthorSubject, Metric, Period, PostSubject, Subject
 from stats.service import Stats, parse_id
 
 log = logging.getLogger("flock.stats")
 
-FIELD_METADATA = "flock-field"
-REASON_METADATA = "flock-reason"
-# Less time than this left on arrival: no ClickHouse round trip could finish in it, so none starts.
-MIN_USEFUL_SECONDS = 0.002
-
-STATUS: dict[type[StatsError], grpc.StatusCode] = {InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT}
+# Less than 2 ms left on arrival: no ClickHouse round trip could finish in it, so none starts.
+_rpc = Guard(
+    log,
+    unavailable="The statistics database is unavailable.",
+    is_outage=is_outage,
+    is_timeout=is_timeout,
+    min_useful_seconds=0.002,
+)
 
 _METRICS = {pb.METRIC_LIKES: Metric.LIKES, pb.METRIC_VIEWS: Metric.VIEWS, pb.METRIC_COMMENTS: Metric.COMMENTS}
 _PERIODS = {pb.PERIOD_DAY: Period.DAY, pb.PERIOD_WEEK: Period.WEEK, pb.PERIOD_ALL: Period.ALL}
-
-Context = grpc.aio.ServicerContext[Any, Any]
-Request = TypeVar("Request")
-Response = TypeVar("Response")
-Handler = Callable[["StatsServicer", Request, Context, float | None], Awaitable[Response]]
-
-
-async def _abort(context: Context, error: StatsError) -> NoReturn:
-    field = getattr(error, "field", "")
-    metadata = ((REASON_METADATA, error.reason),) + (((FIELD_METADATA, field),) if field else ())
-    await context.abort(STATUS[type(error)], str(error), trailing_metadata=metadata)
-
-
-def _rpc(
-    handler: Handler[Request, Response],
-) -> Callable[[StatsServicer, Request, Context], Awaitable[Response]]:
-    """Run ``handler`` with the call's deadline unless it has passed, translating errors to status codes."""
-
-    @functools.wraps(handler)
-    async def guarded(self: StatsServicer, request: Request, context: Context) -> Response:
-        remaining = context.time_remaining()
-        if remaining is not None and remaining < MIN_USEFUL_SECONDS:
-            await context.abort(
-                grpc.StatusCode.DEADLINE_EXCEEDED, "The deadline passed before the call began."
-            )
-        deadline = None if remaining is None else time.monotonic() + remaining
-        try:
-            return await handler(self, request, context, deadline)
-        except StatsError as error:
-            await _abort(context, error)
-        except Exception as error:
-            if is_timeout(error):
-                await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "The deadline passed.")
-            request_id = dict(context.invocation_metadata() or ()).get("x-request-id", "")
-            if is_outage(error):
-                log.warning(
-                    "%s failed, ClickHouse unreachable (request %s): %r", handler.__name__, request_id, error
-                )
-                await context.abort(grpc.StatusCode.UNAVAILABLE, "The statistics database is unavailable.")
-            log.exception("%s failed (request %s)", handler.__name__, request_id)
-            await context.abort(grpc.StatusCode.INTERNAL, "Internal error.")
-        raise AssertionError("unreachable: context.abort raises")
-
-    return guarded
 
 
 def _subject(request: pb.ActivityRequest) -> Subject | None:
@@ -96,9 +50,9 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
 
     @_rpc
     async def GetPostStats(  # noqa: N802
-        self, request: pb.GetPostStatsRequest, context: Context, deadline: float | None
+        self, request: pb.GetPostStatsRequest, context: Context
     ) -> pb.GetPostStatsResponse:
-        found = await self._stats.post_stats(list(request.post_ids), deadline)
+        found = await self._stats.post_stats(list(request.post_ids), deadline_of(context))
         return pb.GetPostStatsResponse(
             stats=[
                 pb.PostStats(
@@ -114,10 +68,10 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
 
     @_rpc
     async def TopPosts(  # noqa: N802
-        self, request: pb.TopPostsRequest, context: Context, deadline: float | None
+        self, request: pb.TopPostsRequest, context: Context
     ) -> pb.TopPostsResponse:
         ranked = await self._stats.top_posts(
-            _METRICS.get(request.metric), _PERIODS.get(request.period), request.limit, deadline
+            _METRICS.get(request.metric), _PERIODS.get(request.period), request.limit, deadline_of(context)
         )
         return pb.TopPostsResponse(
             posts=[
@@ -128,10 +82,10 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
 
     @_rpc
     async def TopAuthors(  # noqa: N802
-        self, request: pb.TopAuthorsRequest, context: Context, deadline: float | None
+        self, request: pb.TopAuthorsRequest, context: Context
     ) -> pb.TopAuthorsResponse:
         ranked = await self._stats.top_authors(
-            _METRICS.get(request.metric), _PERIODS.get(request.period), request.limit, deadline
+            _METRICS.get(request.metric), _PERIODS.get(request.period), request.limit, deadline_of(context)
         )
         return pb.TopAuthorsResponse(
             authors=[
@@ -141,9 +95,11 @@ class StatsServicer(stats_pb2_grpc.StatsServiceServicer):
 
     @_rpc
     async def Activity(  # noqa: N802
-        self, request: pb.ActivityRequest, context: Context, deadline: float | None
+        self, request: pb.ActivityRequest, context: Context
     ) -> pb.ActivityResponse:
-        days = await self._stats.activity(_subject(request), request.from_date, request.to_date, deadline)
+        days = await self._stats.activity(
+            _subject(request), request.from_date, request.to_date, deadline_of(context)
+        )
         return pb.ActivityResponse(
             days=[
                 pb.DailyActivity(

@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, for_code
-
 from idl.flock.events.v1 import events
+from servicekit import kafka
 from stats import schema
 from stats.clickhouse import ClickHouse, create_database
 from stats.settings import StatsSettings
@@ -22,24 +20,13 @@ log = logging.getLogger("flock.stats")
 
 async def create_topics(settings: StatsSettings) -> list[str]:
     """Create the event topics that do not exist yet; return those created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="flock-stats-setup")
-    await admin.start()
-    try:
-        response = await admin.create_topics(
-            [
-                NewTopic(topic, settings.kafka_partitions, settings.kafka_replication_factor)
-                for topic in events.TOPICS
-            ]
-        )
-    finally:
-        await admin.close()
-    created = []
-    for topic, code, *message in response.topic_errors:
-        if code == 0:
-            created.append(topic)
-        elif for_code(code) is not TopicAlreadyExistsError:
-            raise for_code(code)(f"cannot create topic {topic}: {message}")
-    return created
+    return await kafka.create_topics(
+        settings.kafka_bootstrap,
+        events.TOPICS,
+        partitions=settings.kafka_partitions,
+        replication_factor=settings.kafka_replication_factor,
+        client_id="flock-stats-setup",
+    )
 
 
 async def migrate(settings: StatsSettings) -> list[str]:
@@ -53,6 +40,7 @@ async def migrate(settings: StatsSettings) -> list[str]:
 
 
 async def setup(settings: StatsSettings) -> None:
+    """The topics, then the schema."""
     created = await create_topics(settings)
     log.info("topics created: %s", ", ".join(created) or "none (they exist)")
     applied = await migrate(settings)

@@ -8,6 +8,7 @@ database with the migrations applied, exactly as ``just up`` does, through the s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import secrets
 import shutil
@@ -155,8 +156,15 @@ def service_process(env: dict[str, str], name: str) -> devstack.Process:
     return next(process for process in devstack.processes(env) if process.name == name)
 
 
-def gateway_process(env: dict[str, str]) -> devstack.Process:
-    return service_process(env, "gateway")
+def gateway_process(env: dict[str, str], *, alone: bool = False) -> devstack.Process:
+    """The gateway's process; ``alone``, without the services its readiness waits for (so it is
+    waited for until it is live instead)."""
+    process = service_process(env, "gateway")
+    if alone:
+        process = dataclasses.replace(
+            process, ready_url=process.ready_url.replace("/health/ready", "/health/live")
+        )
+    return process
 
 
 @pytest.fixture(scope="session")

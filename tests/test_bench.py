@@ -1,6 +1,6 @@
-"""The pure parts of ``just bench`` (``scripts/bench.py`` and ``scripts/benchmark``): reading wrk's
-report, the tables, the mixed workload's choices and percentiles, its HTTP client (against a stub
-server), the arguments. No Flock."""
+"""The pure parts of ``just bench`` (``scripts/benchmark/load``): reading wrk's report, the tables, the
+mixed workload's choices and percentiles, its HTTP client (against a stub server), the arguments, the
+gateway it picks. No Flock."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import bench
-from scripts.benchmark import client, mix, report, wrk
+from scripts.benchmark import report
+from scripts.benchmark.load import __main__ as bench
+from scripts.benchmark.load import client, mix, tables, wrk
 from scripts.seeding import Account, SeedConfig, Seeded, make_plan
 
 # Real reports of wrk 4.1.0 (Debian) with --latency.
@@ -118,19 +119,19 @@ def test_output_that_is_not_a_wrk_report_is_rejected() -> None:
 
 def test_table_has_one_row_per_endpoint_and_connection_count() -> None:
     rows = [
-        report.Row("GET /posts/{id}", 16, wrk.parse_wrk(MIXED)),
-        report.Row("GET /posts/{id}", 64, wrk.WrkResult(0, 0.0, math.nan, math.nan, 0, 3)),
+        tables.Row("GET /posts/{id}", 16, wrk.parse_wrk(MIXED)),
+        tables.Row("GET /posts/{id}", 64, wrk.WrkResult(0, 0.0, math.nan, math.nan, 0, 3)),
     ]
-    lines = report.markdown_table(rows).splitlines()
+    lines = tables.markdown_table(rows).splitlines()
     assert lines[0].startswith("| Endpoint | Connections | Requests/s | p50 ms | p99 ms |")
     assert lines[2] == "| GET /posts/{id} | 16 | 1,959 | 1.82 | 7.54 | 1936 | 0 |"
     assert lines[3] == "| GET /posts/{id} | 64 | 0 | – | – | 0 | 3 |"
     assert len(lines) == 4
 
 
-def test_defaults_target_the_local_gateway_at_1_16_and_64_connections() -> None:
+def test_defaults_run_at_1_16_and_64_connections_on_the_gateway_found_at_start() -> None:
     args = bench.parse_args([])
-    assert args.url == "http://127.0.0.1:8000"
+    assert args.url is None  # found by target(): the running `just up`, else the default port
     assert (args.duration, args.connections, args.skip) == (10, [1, 16, 64], [])
 
 
@@ -212,7 +213,7 @@ def test_the_percentile_of_nothing_is_not_a_number_and_of_one_value_that_value()
 
 def test_mix_rows_give_each_operation_and_all_of_them_with_rates_and_percentiles() -> None:
     samples = mix.Samples([[1.0, 3.0, 2.0, 4.0], [10.0, 20.0], []], [1, 0, 0])
-    rows = report.mix_rows(mix.MIX, samples, seconds=2.0)
+    rows = tables.mix_rows(mix.MIX, samples, seconds=2.0)
     assert [row.label for row in rows] == [operation.label for operation in mix.MIX] + ["all"]
     feed, wall, post, every = rows
     assert (feed.share, feed.requests, feed.errors, feed.requests_per_second) == (60.0, 4, 1, 2.0)
@@ -228,7 +229,7 @@ def test_mix_rows_give_each_operation_and_all_of_them_with_rates_and_percentiles
 
 def test_the_mix_table_has_a_line_per_operation() -> None:
     samples = mix.Samples([[1.0, 3.0], [2.0], []], [0, 0, 0])
-    lines = report.mix_table(report.mix_rows(mix.MIX, samples, seconds=1.0)).splitlines()
+    lines = tables.mix_table(tables.mix_rows(mix.MIX, samples, seconds=1.0)).splitlines()
     assert lines[0] == "| Operation | Share | Requests | Requests/s | p50 ms | p99 ms | Errors |"
     assert lines[2] == "| GET /feed?limit=20 | 60 % | 2 | 2 | 1.00 | 3.00 | 0 |"
     assert lines[4] == "| POST /posts | 10 % | 0 | 0 | – | – | 0 |"

@@ -1,5 +1,5 @@
-"""The pure parts of ``scripts/bench_stats.py``: the events it publishes, percentiles, the table, the
-generation SQL's shape, the arguments. No broker, no ClickHouse."""
+"""The pure parts of ``just bench-stats`` (``scripts/benchmark/stats``): the events it publishes,
+percentiles, the table, the generation SQL's shape, the arguments. No broker, no ClickHouse."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import uuid
 import pytest
 
 from idl.flock.events.v1 import events
-from scripts import bench_stats
+from scripts.benchmark import report
+from scripts.benchmark.stats import __main__ as command
+from scripts.benchmark.stats import events as bench_events
+from scripts.benchmark.stats import generation, results
 from stats import rows
 
 
 def test_the_hundred_events_of_a_post_add_up_to_what_the_benchmark_waits_for() -> None:
-    made = bench_stats.post_events(uuid.uuid4(), uuid.uuid4(), datetime.datetime.now(datetime.UTC))
+    made = bench_events.post_events(uuid.uuid4(), uuid.uuid4(), datetime.datetime.now(datetime.UTC))
     assert len(made) == 100
     assert len({event.event_id for event in made}) == 100
     assert all(event.event_id.version == 7 for event in made)
@@ -22,13 +25,13 @@ def test_the_hundred_events_of_a_post_add_up_to_what_the_benchmark_waits_for() -
     views = sum(rows.fact(event).views for event in made)
     comments = sum(rows.fact(event).comments for event in made)
     viewers = {event.viewer_key for event in made if isinstance(event, events.PostViewed)}
-    assert (likes, views, len(viewers), comments) == bench_stats.PER_POST
+    assert (likes, views, len(viewers), comments) == bench_events.PER_POST
 
 
 def test_messages_go_to_their_topic_keyed_by_post() -> None:
     post = uuid.uuid4()
-    made = bench_stats.post_events(post, uuid.uuid4(), datetime.datetime.now(datetime.UTC))
-    encoded = bench_stats.encoded(made)
+    made = bench_events.post_events(post, uuid.uuid4(), datetime.datetime.now(datetime.UTC))
+    encoded = bench_events.encoded(made)
     assert {key for _, key, _ in encoded} == {str(post).encode()}
     assert {name for name, _, _ in encoded} == {events.POSTS_TOPIC, events.VIEWS_TOPIC}
     assert [events.decode(value) for _, _, value in encoded] == made
@@ -36,13 +39,13 @@ def test_messages_go_to_their_topic_keyed_by_post() -> None:
 
 def test_percentiles_are_nearest_rank() -> None:
     samples = [float(n) for n in range(1, 101)]
-    assert (bench_stats.percentile(samples, 50), bench_stats.percentile(samples, 99)) == (50.0, 99.0)
-    assert bench_stats.percentile([0.2], 99) == 0.2
-    assert bench_stats.latency([0.001, 0.002, 0.004]) == "p50 2.0 ms / p99 4.0 ms"
+    assert (report.percentile(samples, 0.5), report.percentile(samples, 0.99)) == (50.0, 99.0)
+    assert report.percentile([0.2], 0.99) == 0.2
+    assert report.latency([0.001, 0.002, 0.004]) == "p50 2.0 ms / p99 4.0 ms"
 
 
 def test_the_report_is_a_markdown_table() -> None:
-    table = bench_stats.markdown_table([bench_stats.Row("Ingest", "1 events/s", "≥ 2")])
+    table = results.markdown_table([results.Row("Ingest", "1 events/s", "≥ 2")])
     assert table.splitlines() == [
         "| Measurement | Result | Target |",
         "|---|---|---|",
@@ -51,7 +54,7 @@ def test_the_report_is_a_markdown_table() -> None:
 
 
 def test_generation_fills_every_table_the_service_reads() -> None:
-    statements = bench_stats.generation_sql(1000, datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    statements = generation.generation_sql(1000, datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
     targets = [statement.split()[2] for statement in statements]
     assert targets == ["events", "events", "post_totals", "post_hours", "post_days", "viewers"]
 
@@ -61,6 +64,6 @@ def test_generation_fills_every_table_the_service_reads() -> None:
     [([], ["ingest", "latency", "queries"]), (["--only", "queries"], ["queries"])],
 )
 def test_arguments_pick_the_parts(argv: list[str], expected: list[str]) -> None:
-    args = bench_stats.parse_args(argv)
+    args = command.parse_args(argv)
     assert (args.only or ["ingest", "latency", "queries"]) == expected
     assert (args.events, args.rows) == (1_000_000, 10_000_000)

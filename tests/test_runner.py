@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,8 @@ import httpx
 import pytest
 
 from scripts import devstack
+from scripts.devstack.environment import check_ports_free
+from scripts.devstack.record import forget, record, system_file
 from tests.conftest import FAST_ARGON2, free_port
 from tests.factories import Members, Posts
 
@@ -103,3 +106,57 @@ def test_up_serves_the_api_keeps_data_and_stops_cleanly(runner: Runner) -> None:
     runner.finish(child)
     assert child.returncode == 0
     assert not postgres_running(runner.data_dir / "postgres")
+
+
+# ---- ports, brokers and the record of a running copy, without starting it -----------------------------
+
+
+def test_one_base_moves_every_port_of_a_copy_and_a_ports_own_variable_wins() -> None:
+    env = devstack.default_environment(
+        {"FLOCK_LOCAL_PORT_BASE": "18000", "FLOCK_STATS_PORT": "19999"}, Path("/d")
+    )
+    assert (env["FLOCK_GATEWAY_PORT"], env["FLOCK_POSTS_PORT"], env["FLOCK_STATS_PORT"]) == (
+        "18000",
+        "18001",
+        "19999",
+    )
+    assert (env["FLOCK_POSTS_ADDR"], env["FLOCK_STATS_ADDR"]) == ("127.0.0.1:18001", "127.0.0.1:19999")
+    assert devstack.local_port(env, "FLOCK_EMBEDDED_KAFKA_PORT") == "18003"
+    assert devstack.local_port({}, "FLOCK_EMBEDDED_KAFKA_PORT") == "9092"
+    assert devstack.default_environment({}, Path("/d"))["FLOCK_GATEWAY_PORT"] == "8000"
+
+
+@pytest.mark.parametrize("base", ["x", "0", "65533"])
+def test_a_port_base_that_leaves_no_room_for_four_ports_is_refused(base: str) -> None:
+    with pytest.raises(RuntimeError, match="FLOCK_LOCAL_PORT_BASE must be a port number"):
+        devstack.local_port({"FLOCK_LOCAL_PORT_BASE": base}, "FLOCK_GATEWAY_PORT")
+
+
+def test_a_taken_service_port_stops_the_runner_with_a_message_naming_it() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = devstack.default_environment({"FLOCK_POSTS_PORT": str(port)}, Path("/d"))
+        with pytest.raises(RuntimeError, match=rf"127.0.0.1:{port} \(FLOCK_POSTS_PORT\) is taken"):
+            check_ports_free(env)
+
+
+def test_the_runner_refuses_a_broker_it_did_not_start(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as someone_elses:
+        address = f"127.0.0.1:{someone_elses.getsockname()[1]}"
+        with pytest.raises(RuntimeError, match=rf"set FLOCK_KAFKA_BOOTSTRAP={address} to use that broker"):
+            devstack.start_embedded_broker(address, tmp_path / "broker.log")
+
+
+def test_a_running_copy_is_found_by_its_record_until_its_process_is_gone(tmp_path: Path) -> None:
+    assert devstack.running_system(tmp_path) is None
+    running = devstack.RunningSystem(
+        os.getpid(), "http://127.0.0.1:18000", {"API": "http://127.0.0.1:18000/api/v1"}
+    )
+    record(tmp_path, running)
+    assert devstack.running_system(tmp_path) == running
+    record(
+        tmp_path, devstack.RunningSystem(2**22 + 1, "http://127.0.0.1:18000", {})
+    )  # above Linux's pid limit
+    assert devstack.running_system(tmp_path) is None
+    forget(tmp_path)
+    assert not system_file(tmp_path).exists()

@@ -6,16 +6,20 @@ from __future__ import annotations
 import asyncio
 import collections
 import ipaddress
+import os
 import re
 import statistics
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from scripts import seed
-from scripts.benchmark import mix, report
+from scripts.benchmark.load import mix, tables
+from scripts.devstack.record import RunningSystem, record
 from scripts.seeding import PASSWORD, Account, SeedConfig, Seeded, client_address, fan_in_plan, make_plan
+from scripts.seeding.options import Target, target
 from scripts.seeding.plan import MAX_FOLLOWING, Plan, out_degrees, power_law_follows
 from scripts.seeding.words import TOPICS
 from tests.conftest import free_port
@@ -182,9 +186,7 @@ def test_client_addresses_are_distinct_and_in_the_documentation_range() -> None:
 
 def test_seed_defaults_are_a_thousand_accounts_and_twenty_thousand_posts() -> None:
     args = seed.parse_args([])
-    assert (args.url, args.seed, args.users, args.posts, args.follows) == (
-        "http://127.0.0.1:8000", 1, 1000, 20_000, 30.0
-    )  # fmt: skip
+    assert (args.url, args.seed, args.users, args.posts, args.follows) == (None, 1, 1000, 20_000, 30.0)
     assert (args.comments, args.likes, args.views, args.private_share) == (5000, 20_000, 20_000, 0.1)
 
 
@@ -219,6 +221,25 @@ def test_the_summary_counts_what_was_seeded_and_names_accounts_to_try() -> None:
     assert PASSWORD in text
     most_followed = collections.Counter(followee for _, followee in plan.follows).most_common(1)[0][0]
     assert f'"username": "{plan.users[most_followed].username}"' in text
+
+
+def test_a_given_url_is_the_gateway_filled(tmp_path: Path) -> None:
+    record(tmp_path, RunningSystem(os.getpid(), "http://127.0.0.1:8123", {}))
+    assert target("http://127.0.0.1:8001", tmp_path) == Target("http://127.0.0.1:8001", "given by --url")
+
+
+def test_without_a_url_the_running_just_up_is_found_on_its_own_port(tmp_path: Path) -> None:
+    record(tmp_path, RunningSystem(os.getpid(), "http://127.0.0.1:18000", {"API": "…"}))
+    found = target(None, tmp_path)
+    assert found.url == "http://127.0.0.1:18000"
+    assert f"pid {os.getpid()}" in found.found
+
+
+def test_without_a_running_just_up_the_default_url_is_named_with_the_reason(tmp_path: Path) -> None:
+    record(tmp_path, RunningSystem(2**22 + 1, "http://127.0.0.1:18000", {}))  # above Linux's pid limit
+    found = target(None, tmp_path)
+    assert found.url == "http://127.0.0.1:8000"
+    assert f"no running `just up` recorded in {tmp_path}" in found.found
 
 
 def test_seeding_a_system_that_is_not_up_exits_with_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -347,7 +368,7 @@ def test_the_mixed_workload_runs_against_the_seeded_graph(
 ) -> None:
     requests = mix.MixRequests(seeded_twice[1])
     samples, seconds = asyncio.run(mix.mixed_load(gateway_url, requests, workers=2, seconds=2, seed=1))
-    rows = report.mix_rows(mix.MIX, samples, seconds)
+    rows = tables.mix_rows(mix.MIX, samples, seconds)
     assert 2 <= seconds < 10
     assert rows[-1].label == "all"
     assert rows[-1].requests == sum(row.requests for row in rows[:-1]) > 0

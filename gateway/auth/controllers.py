@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, post
-from litestar.di import NamedDependency, Provide
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from gateway.auth.dependencies import provide_sessions
 from gateway.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from gateway.auth.service import IssuedTokens, Sessions
-from gateway.ratelimit import OPT_KEY
-from gateway.users.dependencies import provide_accounts
+from gateway.http.ratelimit import ACCOUNT_OPT_KEY, OPT_KEY
+from gateway.users.presenters import public_profile
 from gateway.users.schemas import PublicProfile, UserCreate
 from gateway.users.service import Accounts
-from gateway.users.views import public_profile
 
 # Register and log in share one budget per client address: both are what a password guesser hits.
 _LIMITED = {OPT_KEY: "auth"}
+# Tokens must not be kept by any cache on the way (RFC 6749, section 5.1).
+_NO_STORE = CacheControlHeader(no_store=True)
 
 
 def _token_pair(tokens: IssuedTokens) -> TokenPair:
@@ -32,13 +33,11 @@ def _token_pair(tokens: IssuedTokens) -> TokenPair:
 class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
-    dependencies = {"sessions": Provide(provide_sessions, sync_to_thread=False)}
 
     @post(
         "/register",
         status_code=HTTP_201_CREATED,
         opt=_LIMITED,
-        dependencies={"accounts": Provide(provide_accounts, sync_to_thread=False)},
         summary="Create an account",
     )
     async def register(
@@ -53,11 +52,23 @@ class AuthController(Controller):
             headers={"Location": f"/api/v1/users/{account.username}"},
         )
 
-    @post("/login", status_code=HTTP_200_OK, opt=_LIMITED, summary="Log in with username or e-mail")
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        opt={**_LIMITED, ACCOUNT_OPT_KEY: "username"},
+        cache_control=_NO_STORE,
+        summary="Log in with username or e-mail",
+    )
     async def login(self, data: JSONBody[LoginRequest], sessions: NamedDependency[Sessions]) -> TokenPair:
         return _token_pair(await sessions.login(data.username, data.password))
 
-    @post("/refresh", status_code=HTTP_200_OK, summary="Exchange a refresh token for a new pair")
+    @post(
+        "/refresh",
+        status_code=HTTP_200_OK,
+        opt={OPT_KEY: "refresh"},
+        cache_control=_NO_STORE,
+        summary="Exchange a refresh token for a new pair",
+    )
     async def refresh(self, data: JSONBody[RefreshRequest], sessions: NamedDependency[Sessions]) -> TokenPair:
         return _token_pair(await sessions.refresh(data.refresh_token))
 

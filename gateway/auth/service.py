@@ -14,27 +14,40 @@ import datetime
 import uuid
 
 from gateway.auth.passwords import Passwords
-from gateway.auth.tables import AuthSession, RefreshToken
 from gateway.auth.tokens import AccessTokens, InvalidToken, new_refresh_token, refresh_token_digest
-from gateway.sql import fetch
-from gateway.users.service import Account, normalize_email, normalize_username
-from gateway.users.tables import User
+from gateway.users.service import ACCOUNT_COLUMNS, Account, normalize_email, normalize_username
+from servicekit.database import Connection, Database
+from servicekit.errors import Unauthenticated
 
 
-class InvalidCredentials(Exception):
+class InvalidCredentials(Unauthenticated):
     """Unknown account or wrong password; the two are indistinguishable on purpose."""
 
+    code = "invalid_credentials"
+    title = "Invalid credentials"
+    detail = "Wrong username/e-mail or password."
 
-class InvalidRefreshToken(Exception):
+
+class InvalidRefreshToken(Unauthenticated):
     """The refresh token is unknown, expired, or its session was revoked."""
 
+    code = "invalid_refresh_token"
+    title = "Invalid refresh token"
+    detail = "The refresh token is unknown, expired or revoked; log in again."
 
-class RefreshTokenReused(Exception):
+
+class RefreshTokenReused(Unauthenticated):
     """A rotated refresh token was presented again; its session has been revoked."""
 
+    code = "refresh_token_reused"
+    title = "Refresh token reused"
+    detail = "This refresh token was already used, so its session has been revoked for safety; log in again."
 
-class NotAuthenticated(Exception):
+
+class NotAuthenticated(Unauthenticated):
     """The access token is missing, invalid, expired, or its session was revoked."""
+
+    detail = "Send a valid access token: `Authorization: Bearer <token>`."
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -57,12 +70,35 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(tz=datetime.UTC)
 
 
-_ACCOUNT_COLUMNS = ", ".join(f"u.{field.name}" for field in dataclasses.fields(Account))
 # Column names come from the Account dataclass, never from input.
+_JOINED_ACCOUNT_COLUMNS = ", ".join(f"u.{column}" for column in ACCOUNT_COLUMNS.split(", "))
 _AUTHENTICATE = (
-    f"SELECT {_ACCOUNT_COLUMNS} FROM auth_sessions s JOIN users u ON u.id = s.user_id"  # noqa: S608
+    f"SELECT {_JOINED_ACCOUNT_COLUMNS} FROM auth_sessions s JOIN users u ON u.id = s.user_id"  # noqa: S608
     " WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL"
 )
+_CREDENTIALS_BY_USERNAME = "SELECT id, password_hash FROM users WHERE username = $1"
+_CREDENTIALS_BY_EMAIL = "SELECT id, password_hash FROM users WHERE email = $1"
+_REHASH = "UPDATE users SET password_hash = $2 WHERE id = $1"
+_OPEN_SESSION = """
+INSERT INTO auth_sessions (id, user_id, created_at, revoked_reason) VALUES ($1, $2, $3, '')
+RETURNING id, created_at
+"""
+_ROTATE = """
+UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL
+RETURNING session_id, expires_at
+"""
+_SESSION = "SELECT user_id, revoked_at, created_at FROM auth_sessions WHERE id = $1"
+_SESSION_OF_REFRESH = "SELECT session_id FROM refresh_tokens WHERE token_hash = $1"
+_REVOKE_OTHERS = """
+UPDATE auth_sessions SET revoked_at = $3, revoked_reason = 'password_changed'
+WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL
+"""
+_ISSUE = """
+INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)
+"""
+_REVOKE = """
+UPDATE auth_sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL
+"""
 
 
 class Sessions:
@@ -70,12 +106,14 @@ class Sessions:
 
     def __init__(
         self,
+        database: Database,
         passwords: Passwords,
         access_tokens: AccessTokens,
         *,
         refresh_ttl_seconds: int,
         session_max_age_seconds: int,
     ) -> None:
+        self._database = database
         self._passwords = passwords
         self._access_tokens = access_tokens
         self._refresh_ttl = datetime.timedelta(seconds=refresh_ttl_seconds)
@@ -83,47 +121,32 @@ class Sessions:
 
     async def login(self, login: str, password: str) -> IssuedTokens:
         """Check credentials (username or e-mail) and open a session."""
-        column = User.email if "@" in login else User.username
-        key = normalize_email(login) if "@" in login else normalize_username(login)
-        row = await User.select(User.id, User.password_hash).where(column == key).first()
+        by_email = "@" in login
+        key = normalize_email(login) if by_email else normalize_username(login)
+        row = await self._database.fetchrow(
+            _CREDENTIALS_BY_EMAIL if by_email else _CREDENTIALS_BY_USERNAME, key
+        )
         # A missing account still costs one argon2 verification: timing does not reveal who exists.
         if not await self._passwords.verify(row["password_hash"] if row else None, password) or row is None:
             raise InvalidCredentials()
         if self._passwords.needs_rehash(row["password_hash"]):
-            new_hash = await self._passwords.hash(password)
-            await User.update({User.password_hash: new_hash}).where(User.id == row["id"])
-        async with AuthSession._meta.db.transaction():
-            session = await AuthSession.insert(AuthSession(user_id=row["id"])).returning(
-                AuthSession.id, AuthSession.created_at
-            )
-            return await self._issue(row["id"], session[0]["id"], session[0]["created_at"])
+            await self._database.execute(_REHASH, row["id"], await self._passwords.hash(password))
+        async with self._database.transaction() as connection:
+            session = await connection.fetchrow(_OPEN_SESSION, uuid.uuid4(), row["id"], _now())
+            return await self._issue(connection, row["id"], session["id"], session["created_at"])
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
         """Rotate ``refresh_token``: it stops working and a new pair is returned."""
         digest = refresh_token_digest(refresh_token)
-        async with RefreshToken._meta.db.transaction():
-            rotated = await (
-                RefreshToken.update({RefreshToken.used_at: _now()})
-                .where((RefreshToken.token_hash == digest) & RefreshToken.used_at.is_null())
-                .returning(RefreshToken.session_id, RefreshToken.expires_at)
-            )
-            if rotated:
-                session_id, expires_at = rotated[0]["session_id"], rotated[0]["expires_at"]
-                session = (
-                    await AuthSession.select(
-                        AuthSession.user_id, AuthSession.revoked_at, AuthSession.created_at
-                    )
-                    .where(AuthSession.id == session_id)
-                    .first()
-                )
+        async with self._database.transaction() as connection:
+            rotated = await connection.fetchrow(_ROTATE, digest, _now())
+            if rotated is not None:
+                session_id, expires_at = rotated["session_id"], rotated["expires_at"]
+                session = await connection.fetchrow(_SESSION, session_id)
                 if session is None or session["revoked_at"] is not None or expires_at <= _now():
                     raise InvalidRefreshToken()
-                return await self._issue(session["user_id"], session_id, session["created_at"])
-        replayed = (
-            await RefreshToken.select(RefreshToken.session_id)
-            .where(RefreshToken.token_hash == digest)
-            .first()
-        )
+                return await self._issue(connection, session["user_id"], session_id, session["created_at"])
+        replayed = await self._database.fetchrow(_SESSION_OF_REFRESH, digest)
         if replayed is None:
             raise InvalidRefreshToken()
         await self._revoke(replayed["session_id"], reason="refresh_token_reused")
@@ -131,21 +154,13 @@ class Sessions:
 
     async def logout(self, refresh_token: str) -> None:
         """Revoke the session of ``refresh_token``. Unknown tokens are ignored (as RFC 7009 asks)."""
-        row = (
-            await RefreshToken.select(RefreshToken.session_id)
-            .where(RefreshToken.token_hash == refresh_token_digest(refresh_token))
-            .first()
-        )
+        row = await self._database.fetchrow(_SESSION_OF_REFRESH, refresh_token_digest(refresh_token))
         if row is not None:
             await self._revoke(row["session_id"], reason="logout")
 
     async def revoke_others(self, user_id: uuid.UUID, keep: uuid.UUID) -> None:
         """End every session of ``user_id`` except ``keep`` (after a password change)."""
-        await AuthSession.update(
-            {AuthSession.revoked_at: _now(), AuthSession.revoked_reason: "password_changed"}
-        ).where(
-            (AuthSession.user_id == user_id) & (AuthSession.id != keep) & AuthSession.revoked_at.is_null()
-        )
+        await self._database.execute(_REVOKE_OTHERS, user_id, keep, _now())
 
     async def authenticate(self, access_token: str) -> Principal:
         """The caller behind ``access_token``: a valid token of a live session of an existing user."""
@@ -153,26 +168,24 @@ class Sessions:
             claims = self._access_tokens.verify(access_token)
         except InvalidToken:
             raise NotAuthenticated() from None
-        rows = await fetch(_AUTHENTICATE, claims.session_id, claims.user_id)
-        if not rows:
+        row = await self._database.fetchrow(_AUTHENTICATE, claims.session_id, claims.user_id)
+        if row is None:
             raise NotAuthenticated()
-        return Principal(account=Account.from_row(dict(rows[0])), session_id=claims.session_id)
+        return Principal(account=Account.from_row(row), session_id=claims.session_id)
 
     async def _issue(
-        self, user_id: uuid.UUID, session_id: uuid.UUID, session_started: datetime.datetime
+        self,
+        connection: Connection,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        session_started: datetime.datetime,
     ) -> IssuedTokens:
         now = _now()
         expires_at = min(now + self._refresh_ttl, session_started + self._session_max_age)
         if expires_at <= now:
             raise InvalidRefreshToken()  # the session has reached its maximum age: log in again
         refresh_token = new_refresh_token()
-        await RefreshToken.insert(
-            RefreshToken(
-                token_hash=refresh_token_digest(refresh_token),
-                session_id=session_id,
-                expires_at=expires_at,
-            )
-        )
+        await connection.execute(_ISSUE, refresh_token_digest(refresh_token), session_id, now, expires_at)
         return IssuedTokens(
             access_token=self._access_tokens.issue(user_id, session_id),
             refresh_token=refresh_token,
@@ -181,6 +194,4 @@ class Sessions:
         )
 
     async def _revoke(self, session_id: uuid.UUID, *, reason: str) -> None:
-        await AuthSession.update({AuthSession.revoked_at: _now(), AuthSession.revoked_reason: reason}).where(
-            (AuthSession.id == session_id) & AuthSession.revoked_at.is_null()
-        )
+        await self._database.execute(_REVOKE, session_id, _now(), reason)

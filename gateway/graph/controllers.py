@@ -8,56 +8,41 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from gateway import cursors
-from gateway.auth.dependencies import SECURITY, provide_principal, provide_sessions, provide_viewer
 from gateway.auth.service import Principal
-from gateway.errors import INVALID_CURSOR, Problem
 from gateway.graph import service
-from gateway.graph.dependencies import provide_graph
 from gateway.graph.schemas import AccountPage, Handled, ListedAccount, Relationship
 from gateway.graph.service import FIRST, After, Graph, Link
-from gateway.posts.controllers import Cursor, Limit, checked_cursor
-from gateway.posts.schemas import Author
-from gateway.users.dependencies import provide_accounts
+from gateway.http.guards import SECURITY, signed_in
+from gateway.http.parameters import Cursor, Limit
+from gateway.http.schemas import Author
 from gateway.users.service import Accounts
+from servicekit import cursors
 
 ListPage = Callable[[uuid.UUID, After, int], Awaitable[list[Link]]]
 
 
 class _Key(msgspec.Struct, array_like=True, frozen=True):
-    """A cursor's content: which list, and the last entry served."""
+    """Where a page of a list resumes: after this entry."""
 
-    kind: str
     since: datetime.datetime
     user_id: uuid.UUID
 
 
-_KEY = msgspec.json.Decoder(_Key)
-
-
-def _encode_cursor(kind: str, link: Link) -> str:
-    return cursors.encode(_Key(kind, link.since, link.user_id))
-
-
-def _decode_cursor(kind: str, cursor: str | None) -> After:
-    cursor = checked_cursor(cursor)
+def _after(list_name: str, cursor: str | None) -> After:
     if cursor is None:
         return FIRST
-    try:
-        key: _Key | None = cursors.decode(cursor, _KEY)
-    except ValueError:
-        key = None
-    if key is None or key.kind != kind:
-        raise Problem(INVALID_CURSOR, "Use a cursor from a previous page of this list, unchanged.")
+    detail = "Use a cursor from a previous page of this list, unchanged."
+    key = cursors.decode_for(list_name, cursor, _Key, detail)
     return After(key.since, key.user_id)
 
 
 async def _page(kind: str, read: ListPage, user_id: uuid.UUID, limit: int, cursor: str | None) -> AccountPage:
-    links = await read(user_id, _decode_cursor(kind, cursor), limit + 1)
+    list_name = cursors.list_id(kind, user_id)
+    links = await read(user_id, _after(list_name, cursor), limit + 1)
     more = len(links) > limit
     links = links[:limit]
     return AccountPage(
@@ -68,7 +53,7 @@ async def _page(kind: str, read: ListPage, user_id: uuid.UUID, limit: int, curso
             )
             for link in links
         ],
-        next_cursor=_encode_cursor(kind, links[-1]) if more else None,
+        next_cursor=cursors.encode_for(list_name, _Key(links[-1].since, links[-1].user_id)) if more else None,
     )
 
 
@@ -81,21 +66,11 @@ def _relationship(found: service.Relationship) -> Relationship:
     )
 
 
-GRAPH_DEPENDENCIES = {
-    "accounts": Provide(provide_accounts, sync_to_thread=False),
-    "sessions": Provide(provide_sessions, sync_to_thread=False),
-    "principal": Provide(provide_principal),
-    "viewer": Provide(provide_viewer),
-    "graph": Provide(provide_graph, sync_to_thread=False),
-}
-
-
 class FollowsController(Controller):
     """Following other accounts, and the lists of anyone's followers and following."""
 
     path = "/users"
     tags = ["graph"]
-    dependencies = GRAPH_DEPENDENCIES
 
     @post(
         "/{username:str}/follow",
@@ -180,7 +155,7 @@ class MyGraphController(Controller):
 
     path = "/users/me"
     tags = ["graph"]
-    dependencies = GRAPH_DEPENDENCIES
+    guards = [signed_in]
 
     @get("/followers", security=SECURITY, summary="My followers, most recent first")
     async def my_followers(

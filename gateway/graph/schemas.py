@@ -6,7 +6,7 @@ import datetime
 
 import msgspec
 
-from gateway.posts.schemas import Author
+from gateway.http.schemas import Author
 
 
 class Relationship(msgspec.Struct, kw_only=True):

@@ -20,42 +20,73 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from gateway.graph.tables import Follow
-from gateway.sql import fetch
+from idl.flock.wire import MAX_FOLLOWING
+from servicekit.database import Connection, Database
+from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
 
-MAX_FOLLOWING = 5000  # follows and pending requests per account; the posts service takes this many
 
-
-class CannotFollowSelf(Exception):
+class CannotFollowSelf(Invalid):
     """One cannot follow oneself."""
 
+    code = "cannot_follow_self"
+    title = "Cannot follow oneself"
+    detail = "You cannot follow yourself."
 
-class AlreadyFollowing(Exception):
+
+class AlreadyFollowing(Conflict):
     """The caller already follows this account."""
 
+    code = "already_following"
+    title = "Already following"
+    detail = "You already follow this account."
 
-class AlreadyRequested(Exception):
+
+class AlreadyRequested(Conflict):
     """The caller's request to follow this private account is already waiting."""
 
+    code = "already_requested"
+    title = "Already requested"
+    detail = "Your request to follow this account is already waiting for an answer."
 
-class NotFollowing(Exception):
+
+class NotFollowing(NotFound):
     """There is no follow or request to take back."""
 
+    code = "not_following"
+    title = "Not following"
+    detail = "You neither follow this account nor asked to."
 
-class FollowRequestNotFound(Exception):
+
+class FollowRequestNotFound(NotFound):
     """No request from this account is waiting."""
 
+    code = "follow_request_not_found"
+    title = "Follow request not found"
+    detail = "No request from this account is waiting."
 
-class NotAFollower(Exception):
+
+class NotAFollower(NotFound):
     """The account to remove does not follow the caller."""
 
+    code = "not_a_follower"
+    title = "Not a follower"
+    detail = "This account does not follow you."
 
-class FollowingLimitReached(Exception):
+
+class FollowingLimitReached(Conflict):
     """The caller follows (or asked to follow) as many accounts as allowed."""
 
+    code = "following_limit_reached"
+    title = "Following limit reached"
+    detail = f"An account may follow (or ask to follow) at most {MAX_FOLLOWING} accounts."
 
-class ListHidden(Exception):
+
+class ListHidden(Forbidden):
     """A private account's followers and following are for its owner and approved followers."""
+
+    code = "private_account"
+    title = "Private account"
+    detail = "This account is private: only its approved followers see whom it follows and who follows it."
 
 
 class Status(enum.Enum):
@@ -116,10 +147,9 @@ _REJECT = "DELETE FROM follows WHERE followee_id = $1 AND follower_id = $2 AND s
 _REMOVE_FOLLOWER = """
 DELETE FROM follows WHERE followee_id = $1 AND follower_id = $2 AND status = 'accepted' RETURNING 1
 """
-# Piccolo's raw queries take {} placeholders: this one may run in a profile change's transaction.
 _ACCEPT_ALL = """
-UPDATE follows SET status = 'accepted', accepted_at = {}
-WHERE followee_id = {} AND status = 'pending'
+UPDATE follows SET status = 'accepted', accepted_at = $2
+WHERE followee_id = $1 AND status = 'pending'
 RETURNING 1
 """
 _REJECT_ALL = "DELETE FROM follows WHERE followee_id = $1 AND status = 'pending' RETURNING 1"
@@ -163,25 +193,21 @@ def _links(rows: list[Any]) -> list[Link]:
     return [Link(row["user_id"], row["username"], row["display_name"], row["since"]) for row in rows]
 
 
-async def accept_all_waiting(user_id: uuid.UUID) -> int:
-    """Accept every request waiting for ``user_id``; how many there were. Through Piccolo, so that
-    it joins the current transaction if there is one (an account turning public does this as part of
-    that change)."""
-    return len(await Follow.raw(_ACCEPT_ALL, _now(), user_id))
-
-
 class Graph:
     """Follows and requests on plain values; knows nothing of HTTP."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     async def follow(self, follower_id: uuid.UUID, followee_id: uuid.UUID) -> Relationship:
         """Follow an account: at once if it is public, as a request if it is private."""
         if follower_id == followee_id:
             raise CannotFollowSelf()
-        [count] = await fetch(_COUNT_FOLLOWING, follower_id)
+        [count] = await self._database.fetch(_COUNT_FOLLOWING, follower_id)
         if count["n"] >= MAX_FOLLOWING:
             raise FollowingLimitReached()
-        if not await fetch(_FOLLOW, follower_id, followee_id, _now()):
-            [existing] = await fetch(_STATUS, follower_id, followee_id) or [None]
+        if not await self._database.fetch(_FOLLOW, follower_id, followee_id, _now()):
+            [existing] = await self._database.fetch(_STATUS, follower_id, followee_id) or [None]
             if existing is not None and existing["status"] == Status.PENDING.value:
                 raise AlreadyRequested()
             raise AlreadyFollowing()
@@ -189,12 +215,12 @@ class Graph:
 
     async def unfollow(self, follower_id: uuid.UUID, followee_id: uuid.UUID) -> Relationship:
         """Stop following, or withdraw a waiting request."""
-        if not await fetch(_UNFOLLOW, follower_id, followee_id):
+        if not await self._database.fetch(_UNFOLLOW, follower_id, followee_id):
             raise NotFollowing()
         return await self.relationship(follower_id, followee_id)
 
     async def relationship(self, user_id: uuid.UUID, other_id: uuid.UUID) -> Relationship:
-        [row] = await fetch(_RELATIONSHIP, user_id, other_id)
+        [row] = await self._database.fetch(_RELATIONSHIP, user_id, other_id)
         accepted, pending = Status.ACCEPTED.value, Status.PENDING.value
         return Relationship(
             following=row["outgoing"] == accepted,
@@ -204,24 +230,28 @@ class Graph:
         )
 
     async def accept(self, owner_id: uuid.UUID, requester_id: uuid.UUID) -> None:
-        if not await fetch(_ACCEPT, owner_id, requester_id, _now()):
+        if not await self._database.fetch(_ACCEPT, owner_id, requester_id, _now()):
             raise FollowRequestNotFound()
 
     async def reject(self, owner_id: uuid.UUID, requester_id: uuid.UUID) -> None:
-        if not await fetch(_REJECT, owner_id, requester_id):
+        if not await self._database.fetch(_REJECT, owner_id, requester_id):
             raise FollowRequestNotFound()
 
     async def accept_all(self, owner_id: uuid.UUID) -> int:
         """Accept every waiting request; how many there were."""
-        return await accept_all_waiting(owner_id)
+        return len(await self._database.fetch(_ACCEPT_ALL, owner_id, _now()))
+
+    async def accept_all_waiting(self, owner_id: uuid.UUID, connection: Connection) -> int:
+        """:meth:`accept_all` on ``connection``, in the transaction that turns the account public."""
+        return len(await connection.fetch(_ACCEPT_ALL, owner_id, _now()))
 
     async def reject_all(self, owner_id: uuid.UUID) -> int:
         """Reject every waiting request; how many there were."""
-        return len(await fetch(_REJECT_ALL, owner_id))
+        return len(await self._database.fetch(_REJECT_ALL, owner_id))
 
     async def remove_follower(self, owner_id: uuid.UUID, follower_id: uuid.UUID) -> None:
         """Make an account stop following the owner (it may ask again)."""
-        if not await fetch(_REMOVE_FOLLOWER, owner_id, follower_id):
+        if not await self._database.fetch(_REMOVE_FOLLOWER, owner_id, follower_id):
             raise NotAFollower()
 
     async def may_list(self, viewer_id: uuid.UUID | None, owner_id: uuid.UUID, owner_private: bool) -> None:
@@ -233,19 +263,19 @@ class Graph:
 
     async def followers(self, user_id: uuid.UUID, after: After, limit: int) -> list[Link]:
         """Up to ``limit`` of the user's followers after ``after``, most recent first."""
-        return _links(await fetch(_FOLLOWERS, user_id, after.since, after.user_id, limit))
+        return _links(await self._database.fetch(_FOLLOWERS, user_id, after.since, after.user_id, limit))
 
     async def following(self, user_id: uuid.UUID, after: After, limit: int) -> list[Link]:
         """Up to ``limit`` of the accounts the user follows after ``after``, most recent first."""
-        return _links(await fetch(_FOLLOWING, user_id, after.since, after.user_id, limit))
+        return _links(await self._database.fetch(_FOLLOWING, user_id, after.since, after.user_id, limit))
 
     async def requests(self, owner_id: uuid.UUID, after: After, limit: int) -> list[Link]:
         """Up to ``limit`` of the requests waiting for the owner after ``after``, most recent first."""
-        return _links(await fetch(_REQUESTS, owner_id, after.since, after.user_id, limit))
+        return _links(await self._database.fetch(_REQUESTS, owner_id, after.since, after.user_id, limit))
 
     async def counts(self, user_id: uuid.UUID) -> tuple[int, int]:
         """How many follow the user, and how many they follow (approved follows only)."""
-        [row] = await fetch(_COUNTS, user_id)
+        [row] = await self._database.fetch(_COUNTS, user_id)
         return row["followers"], row["following"]
 
     async def following_ids(
@@ -254,7 +284,7 @@ class Graph:
         """Everyone the user follows (approved), or those of ``among``: whose followers-only posts
         they may see."""
         if among is None:
-            rows = await fetch(_FOLLOWING_IDS, user_id)
+            rows = await self._database.fetch(_FOLLOWING_IDS, user_id)
         else:
-            rows = await fetch(_FOLLOWING_AMONG, user_id, list(among))
+            rows = await self._database.fetch(_FOLLOWING_AMONG, user_id, list(among))
         return [row["followee_id"] for row in rows]

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from gateway.http.schemas import Author
+
 Visibility = Annotated[
     Literal["public", "followers", "private"],
     msgspec.Meta(
@@ -34,14 +36,6 @@ class PostUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     text: PostText | UnsetType = UNSET
     visibility: Visibility | UnsetType = UNSET
-
-
-class Author(msgspec.Struct, kw_only=True):
-    """Who wrote a post or comment."""
-
-    id: uuid.UUID
-    username: str
-    display_name: str
 
 
 class Post(msgspec.Struct, kw_only=True):

@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
-from gateway.clients import PostsClient
-from gateway.errors import INVALID_CURSOR, VALIDATION_FAILED, FieldError, Problem
-from gateway.posts.controllers import DEPENDENCIES
-from gateway.posts.views import post_views
-from gateway.search import cursor as cursors
+from gateway.clients.posts import PostsClient
 from gateway.search import service
-from gateway.search.schemas import FoundUser, SearchResults, SearchType
+from gateway.search.schemas import SearchResults, SearchType
+from gateway.search.service import Search
 from gateway.users.service import Accounts
+from servicekit.database import Database
 
 # Required, as the document says; but a missing `q` is let through to `search_terms`, so that it gets
 # the same error as a short one (Litestar's own names no field).
@@ -55,51 +53,26 @@ list asked for is done. A cursor only works with the `type` it was made for (els
 """
 
 
-def search_terms(q: str | None) -> str:
-    """``q`` trimmed; 422 unless it has the allowed length."""
-    terms = (q or "").strip()
-    if not service.MIN_LENGTH <= len(terms) <= service.MAX_LENGTH:
-        detail = (
-            f"`q` must be {service.MIN_LENGTH}–{service.MAX_LENGTH} characters once outer white space is "
-            "trimmed."
-        )
-        raise Problem(VALIDATION_FAILED, detail, errors=[FieldError(field="q", message=detail)])
-    return terms
-
-
-def position_of(kind: SearchType, cursor: str | None) -> cursors.Position:
-    """Where the page starts: the first one, or the one ``cursor`` (made for ``kind``) names."""
-    if cursor is None:
-        return cursors.Position.first(kind)
-    try:
-        return cursors.decode(kind, cursor)
-    except cursors.MalformedCursor:
-        detail = "Use a cursor from a previous page of a search of the same type, unchanged."
-        raise Problem(INVALID_CURSOR, detail) from None
+def provide_search(
+    database: NamedDependency[Database],
+    posts_client: NamedDependency[PostsClient],
+    accounts: NamedDependency[Accounts],
+) -> Search:
+    return Search(database, posts_client, accounts)
 
 
 class SearchController(Controller):
     path = "/search"
     tags = ["search"]
-    dependencies = DEPENDENCIES
+    dependencies = {"search": Provide(provide_search, sync_to_thread=False)}
 
     @get("/", summary="Search accounts and posts", description=DESCRIPTION)
     async def search(
         self,
-        posts: NamedDependency[PostsClient],
-        accounts: NamedDependency[Accounts],
+        search: NamedDependency[Search],
         q: Query = None,
         kind: Kind = "all",
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> SearchResults:
-        terms = search_terms(q)
-        found = await service.search(terms, limit, position_of(kind, cursor), posts)
-        return SearchResults(
-            users=[
-                FoundUser(id=u.id, username=u.username, display_name=u.display_name, is_private=u.is_private)
-                for u in found.users
-            ],
-            posts=await post_views(accounts, found.posts),
-            next_cursor=cursors.encode(kind, found.next),
-        )
+        return await search.search(q, kind, limit, cursor)

@@ -13,15 +13,18 @@ from typing import Annotated
 
 import msgspec
 
-from gateway import cursors
 from gateway.search.schemas import SearchType
 from gateway.search.users import FIRST, MAX_SCORE, UserKey
+from servicekit import cursors
+from servicekit.cursors import InvalidCursor
 
 MAX_LENGTH = 1024
 
 
-class MalformedCursor(Exception):
+class MalformedCursor(InvalidCursor):
     """The cursor was not made by this API, or was made for another search type."""
+
+    detail = "Use a cursor from a previous page of a search of the same type, unchanged."
 
 
 class _UserKey(msgspec.Struct, frozen=True, array_like=True):
@@ -56,24 +59,27 @@ class Position:
         return self.users is None and self.posts is None
 
 
-_decoder = msgspec.json.Decoder(_Cursor)
+def _list(kind: SearchType, terms: str) -> str:
+    return cursors.list_id("search", kind, terms)
 
 
-def encode(kind: SearchType, position: Position) -> str | None:
-    """The cursor of ``position`` in a search of type ``kind``; None when every list is done."""
+def encode(kind: SearchType, terms: str, position: Position) -> str | None:
+    """The cursor of ``position`` in a search of type ``kind`` for ``terms``; None when every list is
+    done."""
     if position.done:
         return None
     users = _UserKey(position.users.score, position.users.username) if position.users else None
-    return cursors.encode(_Cursor(type=kind, users=users, posts=position.posts))
+    return cursors.encode_for(_list(kind, terms), _Cursor(type=kind, users=users, posts=position.posts))
 
 
-def decode(kind: SearchType, cursor: str) -> Position:
-    """The position in ``cursor``; :class:`MalformedCursor` unless a search of type ``kind`` made it."""
+def decode(kind: SearchType, terms: str, cursor: str) -> Position:
+    """The position in ``cursor``; :class:`MalformedCursor` unless a search of type ``kind`` for
+    ``terms`` made it."""
     try:
         if len(cursor) > MAX_LENGTH:
             raise ValueError("too long")
-        decoded = cursors.decode(cursor, _decoder)
-    except ValueError:
+        decoded = cursors.decode_for(_list(kind, terms), cursor, _Cursor)
+    except (ValueError, InvalidCursor):
         raise MalformedCursor() from None
     users = UserKey(decoded.users.score, decoded.users.username) if decoded.users else None
     position = Position(users=users, posts=decoded.posts)

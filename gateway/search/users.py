@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from gateway.sql import fetch
+from servicekit.database import Database
 
 TIER = 10_000_000
 THRESHOLD = 300_000  # a similarity of 0.3, in millionths
@@ -137,11 +137,15 @@ def like_prefix(text: str) -> str:
     return f"{escaped}%"
 
 
-async def search_users(terms: str, limit: int, after: UserKey) -> tuple[list[UserMatch], UserKey | None]:
+async def search_users(
+    database: Database, terms: str, limit: int, after: UserKey
+) -> tuple[list[UserMatch], UserKey | None]:
     """Up to ``limit`` accounts matching ``terms`` (trimmed, 2+ characters) that sort after ``after``,
     best first, and the key to continue from (None when there are no more)."""
     terms = terms.lower()
-    rows = await fetch(_SEARCH_USERS, terms, like_prefix(terms), after.score, after.username, limit + 1)
+    rows = await database.fetch(
+        _SEARCH_USERS, terms, like_prefix(terms), after.score, after.username, limit + 1
+    )
     found = [UserMatch(r["id"], r["username"], r["display_name"], r["is_private"], r["score"]) for r in rows]
     if len(found) <= limit:
         return found, None

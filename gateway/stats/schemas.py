@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from gateway.posts.schemas import Author, Post
+from gateway.http.schemas import Author
+from gateway.posts.schemas import Post
 
 Metric = Annotated[Literal["likes", "views", "comments"], msgspec.Meta(description="What to rank by.")]
 Period = Annotated[

@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, patch
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
-from gateway.auth.dependencies import SECURITY, provide_principal, provide_sessions
 from gateway.auth.service import Principal, Sessions
-from gateway.graph.dependencies import provide_graph
 from gateway.graph.service import Graph
-from gateway.ratelimit import OPT_KEY
-from gateway.users.dependencies import provide_accounts
+from gateway.http.guards import SECURITY
+from gateway.http.ratelimit import OPT_KEY
+from gateway.users.presenters import own_profile, public_profile
 from gateway.users.schemas import OwnProfile, PublicProfile, UserUpdate
 from gateway.users.service import AccountChanges, Accounts
-from gateway.users.views import own_profile, public_profile
 
 
 def _given(value: Any) -> Any:
@@ -39,12 +37,6 @@ def _changes(data: JSONBody[UserUpdate]) -> AccountChanges:
 class UsersController(Controller):
     path = "/users"
     tags = ["users"]
-    dependencies = {
-        "accounts": Provide(provide_accounts, sync_to_thread=False),
-        "sessions": Provide(provide_sessions, sync_to_thread=False),
-        "principal": Provide(provide_principal),
-        "graph": Provide(provide_graph, sync_to_thread=False),
-    }
 
     @get("/me", security=SECURITY, summary="My account")
     async def me(self, principal: NamedDependency[Principal], graph: NamedDependency[Graph]) -> OwnProfile:

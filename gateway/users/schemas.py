@@ -27,22 +27,27 @@ Email = Annotated[
     ),
 ]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128, examples=["correct horse battery"])]
-# PostgreSQL text cannot hold NUL, and control characters in names only ever deceive.
-NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+# PostgreSQL text cannot hold NUL, and control characters (C0, C1) and bidirectional embeddings,
+# overrides and isolates (U+202A–U+202E, U+2066–U+2069) in names only ever deceive. Every script,
+# emoji and joiner is fine.
+_BIDI = "\\u202a-\\u202e\\u2066-\\u2069"
+NO_CONTROL_CHARACTERS = rf"^[^\x00-\x1f\x7f-\x9f{_BIDI}]*$"
 DisplayName = Annotated[
     str,
     msgspec.Meta(
         max_length=50,
         pattern=NO_CONTROL_CHARACTERS,
-        description="Up to 50 characters, no control characters; shown instead of the username.",
+        description="Up to 50 characters, no control characters or bidirectional overrides; shown instead "
+        "of the username.",
     ),
 ]
 Bio = Annotated[
     str,
     msgspec.Meta(
         max_length=300,
-        pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$",
-        description="Up to 300 characters; line breaks and tabs allowed, other control characters not.",
+        pattern=rf"^[^\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]*$",
+        description="Up to 300 characters; line breaks and tabs allowed, other control characters and "
+        "bidirectional overrides not.",
     ),
 ]
 

@@ -1,11 +1,15 @@
-"""The parts of ``just bench`` (``scripts/bench.py``, the command line), a load test of a running Flock.
+"""Flock's benchmarks, one package each, in one shape: a ``__main__`` with the command line (``--help``
+says what it measures), modules for its parts, and Markdown tables printed through :mod:`report`.
 
-- :mod:`~scripts.benchmark.wrk`: the read workloads wrk sends (its Lua script, the request files), one
-  wrk run, and its report parsed;
-- :mod:`~scripts.benchmark.client`: a small asyncio HTTP/1.1 keep-alive client, cheap enough per request
-  to generate load on the machine that runs Flock;
-- :mod:`~scripts.benchmark.mix`: the closed-loop mixed workload (60 % feeds, 30 % walls, 10 % posts);
-- :mod:`~scripts.benchmark.report`: percentiles and the Markdown tables;
-- :mod:`~scripts.benchmark.runner`: one run: seed (with ``scripts/seeding``), then the reads, the
-  feed's worst case and the mix.
+- :mod:`~scripts.benchmark.load` (``just bench``): the running system through its REST API, with wrk
+  and a mixed workload;
+- :mod:`~scripts.benchmark.stats` (``just bench-stats``): the stats pipeline on its own: ingest,
+  like→visible latency, queries;
+- :mod:`~scripts.benchmark.feed_search` (``just bench-feed``): the posts service's feed and search
+  queries on a large table, over gRPC.
+
+The stats and feed benchmarks start their own servers through ``scripts/devstack``, as ``just up`` and
+the tests do. Shared: :mod:`~scripts.benchmark.report` (percentiles, tables),
+:mod:`~scripts.benchmark.cli` (the parser), :mod:`~scripts.benchmark.timing` (timing calls one at a
+time) and :mod:`~scripts.benchmark.errors`.
 """

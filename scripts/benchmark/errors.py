@@ -1,4 +1,4 @@
-"""The benchmark's error: raised where it cannot go on, reported by ``scripts/bench.py`` (exit 1)."""
+"""The benchmark's error: raised where it cannot go on, reported by the benchmark's command line (exit 1)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 :func:`make_plan` decides everything up front from a seed (pure); :func:`seed` carries a plan out
 through the API and returns what it seeded (accounts with ids and tokens, post ids). The benchmark
-(``scripts/bench.py``) seeds through the same functions.
+(``scripts/benchmark/load``) seeds through the same functions.
 """
 
 from __future__ import annotations

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import urllib.parse
 from collections.abc import Callable
+from pathlib import Path
 
+from scripts.devstack import DATA_DIR, running_system
 from scripts.seeding.plan import SeedConfig
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+URL_HELP = f"the gateway (default: the running `just up`'s, else {DEFAULT_URL})"
 
 
 def at_least(minimum: int) -> Callable[[str], int]:
@@ -42,6 +48,29 @@ def loopback_url(text: str) -> str:
     if url.scheme != "http" or url.hostname != "127.0.0.1" or url.path not in {"", "/"}:
         raise argparse.ArgumentTypeError(f"expected http://127.0.0.1:PORT (a local Flock), got {text!r}")
     return f"http://127.0.0.1:{url.port or 80}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """The gateway a tool is about to fill, and how it was found (for the line it prints first)."""
+
+    url: str
+    found: str
+
+
+def target(url: str | None, data_dir: Path = DATA_DIR) -> Target:
+    """The gateway to fill: ``url`` (``--url``) if given; else the one the running ``just up`` recorded
+    in ``data_dir``, on whatever port it was started; else the default port's."""
+    if url is not None:
+        return Target(url, "given by --url")
+    running = running_system(data_dir)
+    if running is None:
+        return Target(DEFAULT_URL, f"no running `just up` recorded in {data_dir}; --url names another")
+    try:
+        recorded = loopback_url(running.gateway_url)
+    except argparse.ArgumentTypeError as error:
+        raise SystemExit(f"the running `just up` (pid {running.pid}): {error}; pass --url") from None
+    return Target(recorded, f"the running `just up`, pid {running.pid}")
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):

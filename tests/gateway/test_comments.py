@@ -106,7 +106,13 @@ def test_only_those_who_see_a_post_see_or_write_its_comments(
 def test_invalid_comments_are_rejected(api: httpx.Client, members: Members, posts: Posts) -> None:
     member = members.create()
     post = posts.create(member)
-    for body, field in (({"text": ""}, "text"), ({"text": "x" * 2001}, "text"), ({"text": "  "}, "text")):
+    for body, field in (
+        ({"text": ""}, "text"),
+        ({"text": "x" * 2001}, "text"),
+        ({"text": "  "}, "text"),
+        ({"text": "reversed \u202etxet"}, "text"),
+        ({"text": "bell \x07"}, "text"),
+    ):
         response = api.post(f"/posts/{post['id']}/comments", json=body, headers=member.auth)
         assert response.status_code == 422, response.text
         assert field in {e["field"] for e in response.json()["errors"]}
@@ -114,6 +120,16 @@ def test_invalid_comments_are_rejected(api: httpx.Client, members: Members, post
         api.post(f"/posts/{post['id']}/comments", json={"text": "x" * 2000}, headers=member.auth).status_code
         == 201
     )
+
+
+def test_a_comment_in_any_script_with_emoji_comes_back_unchanged(
+    api: httpx.Client, members: Members, posts: Posts
+) -> None:
+    member = members.create()
+    post = posts.create(member)
+    text = "تعليق جميل 👨\u200d👩\u200d👧\u200d👦 עברית 漢字 a\u0308\nsecond line"
+    assert comment(api, member, post["id"], text)["text"] == text
+    assert api.get(f"/posts/{post['id']}/comments").json()["items"][0]["text"] == text
 
 
 def test_comments_page_by_cursor(api: httpx.Client, members: Members, posts: Posts) -> None:

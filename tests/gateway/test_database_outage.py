@@ -16,7 +16,7 @@ from tests.factories import Members, api_client
 def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OwnPostgres, str]]:
     postgres = OwnPostgres()
     env = system_environment(postgres)
-    running = start_process(gateway_process(env), tmp_path_factory.mktemp("outage"))
+    running = start_process(gateway_process(env, alone=True), tmp_path_factory.mktemp("outage"))
     yield postgres, f"http://127.0.0.1:{env['FLOCK_GATEWAY_PORT']}"
     running.stop()
     postgres.stop()
@@ -37,7 +37,9 @@ def test_a_database_outage_is_503_and_the_gateway_recovers(outage: tuple[OwnPost
                 assert response.status_code == 503, response.text
                 assert response.json()["code"] == "unavailable"
                 assert response.headers["retry-after"] == "5"
-            assert httpx.get(f"{url}/health/ready").status_code == 503
+            ready = httpx.get(f"{url}/health/ready")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["database"] != "ok"
             assert httpx.get(f"{url}/health/live").status_code == 200
     finally:
         postgres.start()

@@ -155,3 +155,42 @@ def test_private_posts_stay_the_authors_own_even_for_followers(
     feed = api.get("/feed", headers=circle["follower"].auth).json()["items"]
     assert secret["id"] not in [item["id"] for item in feed]
     assert api.get(f"/posts/{secret['id']}", headers=circle["author"].auth).status_code == 200
+
+
+def test_followers_may_not_edit_or_delete_it_and_are_told_so(
+    api: httpx.Client, circle: dict[str, Any]
+) -> None:
+    post_id, follower = circle["post"]["id"], circle["follower"]
+
+    edit = api.patch(f"/posts/{post_id}", json={"text": "mine now"}, headers=follower.auth)
+    delete = api.delete(f"/posts/{post_id}", headers=follower.auth)
+
+    for refused in (edit, delete):  # they see the post: forbidden, as for a public post
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "forbidden"
+    for other in (circle["requester"], circle["stranger"]):  # they do not: it does not exist
+        for response in (
+            api.patch(f"/posts/{post_id}", json={"text": "mine now"}, headers=other.auth),
+            api.delete(f"/posts/{post_id}", headers=other.auth),
+        ):
+            assert response.status_code == 404, response.text
+            assert response.json()["code"] == "post_not_found"
+    assert api.get(f"/posts/{post_id}", headers=circle["author"].auth).json()["text"] == "only for my people"
+
+
+def test_a_removed_follower_may_still_take_their_like_back(api: httpx.Client, circle: dict[str, Any]) -> None:
+    author, follower, post_id = circle["author"], circle["follower"], circle["post"]["id"]
+    assert api.put(f"/posts/{post_id}/like", headers=follower.auth).json()["like_count"] == 1
+    removed = api.delete(f"/users/me/followers/{follower.username}", headers=author.auth)
+    assert removed.status_code == 204, removed.text
+    assert api.get(f"/posts/{post_id}", headers=follower.auth).status_code == 404
+
+    unliked = api.delete(f"/posts/{post_id}/like", headers=follower.auth)
+
+    assert unliked.status_code == 204, unliked.text  # done, and nothing of the post is shown
+    assert unliked.content == b""
+    as_author = api.get(f"/posts/{post_id}", headers=author.auth).json()
+    assert as_author["like_count"] == 0
+    again = api.delete(f"/posts/{post_id}/like", headers=follower.auth)
+    assert again.status_code == 404  # no like left: the post is out of sight, as for anyone
+    assert again.json()["code"] == "post_not_found"

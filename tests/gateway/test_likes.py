@@ -68,7 +68,7 @@ def test_my_likes_lists_what_i_liked_most_recent_first(
     assert api.get("/users/me/likes").status_code == 401
 
 
-def test_a_post_made_private_drops_out_of_others_likes(
+def test_a_post_made_private_drops_out_of_others_likes_who_may_still_unlike_it(
     api: httpx.Client, members: Members, posts: Posts
 ) -> None:
     author, fan = members.create(), members.create()
@@ -76,4 +76,8 @@ def test_a_post_made_private_drops_out_of_others_likes(
     api.put(f"/posts/{post['id']}/like", headers=fan.auth)
     api.patch(f"/posts/{post['id']}", json={"visibility": "private"}, headers=author.auth)
     assert api.get("/users/me/likes", headers=fan.auth).json()["items"] == []
+    # The fan may still take their like back, and learns nothing of the post doing so.
+    unliked = api.delete(f"/posts/{post['id']}/like", headers=fan.auth)
+    assert (unliked.status_code, unliked.content) == (204, b"")
+    assert api.get(f"/posts/{post['id']}", headers=author.auth).json()["like_count"] == 0
     assert api.delete(f"/posts/{post['id']}/like", headers=fan.auth).status_code == 404

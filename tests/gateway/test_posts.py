@@ -111,6 +111,10 @@ def test_writing_needs_a_token(api: httpx.Client, members: Members, posts: Posts
         ({"text": ""}, "text"),
         ({"text": "x" * 5001}, "text"),
         ({"text": "   "}, "text"),
+        ({"text": "pay \u202efdp.exe"}, "text"),
+        ({"text": "isolate \u2067here\u2069"}, "text"),
+        ({"text": "escape \x1b[31m"}, "text"),
+        ({"text": "c1 \x9b control"}, "text"),
         ({"text": "ok", "visibility": "secret"}, "visibility"),
         ({"text": 42}, "text"),
         ({"text": "ok", "author_id": "someone"}, "author_id"),
@@ -126,6 +130,25 @@ def test_invalid_posts_are_rejected_and_named(
     assert response.json()["code"] == "validation_failed"
     assert field in {error["field"] for error in response.json()["errors"]}
     assert api.get("/users/me/posts", headers=author.auth).json()["items"] == []
+
+
+# Every script, combining marks, emoji sequences (joiners, skin tones, flags, tags) and directional marks.
+KEPT_TEXT = (
+    "مرحبا بالعالم — שלום 你好 e\u0301 👩\u200d💻 👍🏽 🇯🇵 🏴\U000e0067\U000e0062\U000e0077\U000e006c"
+    "\U000e0073\U000e007f \u200fRLM\u200e\n\ttabbed line"
+)
+
+
+def test_text_in_any_script_with_emoji_comes_back_unchanged(api: httpx.Client, members: Members) -> None:
+    author = members.create()
+    created = api.post("/posts", json={"text": KEPT_TEXT}, headers=author.auth)
+    assert created.status_code == 201, created.text
+    assert created.json()["text"] == KEPT_TEXT
+    assert api.get(f"/posts/{created.json()['id']}").json()["text"] == KEPT_TEXT
+    edited = api.patch(f"/posts/{created.json()['id']}", json={"text": "\u202eflipped"}, headers=author.auth)
+    assert edited.status_code == 422
+    assert [error["field"] for error in edited.json()["errors"]] == ["text"]
+    assert api.get(f"/posts/{created.json()['id']}").json()["text"] == KEPT_TEXT
 
 
 def test_the_longest_post_is_accepted_once_trimmed(api: httpx.Client, members: Members) -> None:

@@ -10,12 +10,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import (
     Postgres,
     RunningProcess,
     free_port,
+    gateway_process,
     service_process,
     start_process,
     system_environment,
@@ -55,6 +57,16 @@ def own_system(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> 
     system.posts.stop()
 
 
+def test_stats_down_only_degrades_readiness(own_system: OwnSystem) -> None:
+    # This system runs no stats service: statistics answer 503, everything else serves.
+    ready = httpx.get(f"{own_system.url}/health/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "posts": "ok", "stats": "unavailable"},
+    }
+
+
 def test_posts_down_is_503_and_the_gateway_recovers(own_system: OwnSystem) -> None:
     member = Members(own_system.url).create()
     post = Posts(own_system.url).create(member, "still here after the outage")
@@ -70,6 +82,11 @@ def test_posts_down_is_503_and_the_gateway_recovers(own_system: OwnSystem) -> No
                 assert response.json()["code"] == "unavailable"
                 assert int(response.headers["retry-after"]) > 0
             assert api.get("/users/me", headers=member.auth).status_code == 200  # accounts need no posts
+        ready = httpx.get(f"{own_system.url}/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["status"] == "unavailable"
+        assert ready.json()["checks"]["posts"] == "unavailable"
+        assert ready.json()["checks"]["database"] == "ok"
     finally:
         own_system.restart_posts()
     with api_client(own_system.url) as api:
@@ -81,6 +98,7 @@ def test_posts_down_is_503_and_the_gateway_recovers(own_system: OwnSystem) -> No
         assert response.json()["text"] == "still here after the outage"
         mine = api.get("/users/me/posts", headers=member.auth).json()["items"]
         assert [p["id"] for p in mine] == [post["id"]]  # the refused write left nothing behind
+        assert httpx.get(f"{own_system.url}/health/ready").json()["checks"]["posts"] == "ok"
 
 
 def swallow(listener: socket.socket, accepted: list[socket.socket]) -> None:
@@ -108,7 +126,7 @@ def hanging_posts(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) 
             FLOCK_GATEWAY_GRPC_TIMEOUT="0.5",
             FLOCK_GATEWAY_PORT=str(free_port()),
         )
-        gateway = start_process(service_process(env, "gateway"), tmp_path_factory.mktemp("hanging"))
+        gateway = start_process(gateway_process(env, alone=True), tmp_path_factory.mktemp("hanging"))
         yield f"http://127.0.0.1:{env['FLOCK_GATEWAY_PORT']}"
         gateway.stop()
     for connection in accepted:

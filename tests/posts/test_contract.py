@@ -6,6 +6,7 @@ import datetime
 import uuid
 from typing import TypeVar
 
+import grpc
 import msgspec
 import pytest
 
@@ -14,8 +15,10 @@ from idl.flock.posts.v1 import posts_pb2, posts_pb2_grpc
 from posts import errors
 from posts.domain import Visibility
 from posts.outbox import new_event
-from posts.servicer import _VISIBILITIES, _VISIBILITY_MESSAGES, STATUS, PostsServicer
+from posts.servicer import _VISIBILITIES, _VISIBILITY_MESSAGES, PostsServicer
 from posts.settings import SettingsError, env_name, env_names, load_database_settings, load_settings
+from servicekit.errors import FlockError
+from servicekit.grpc_server import status_of
 
 E = TypeVar("E", bound=events.PostEventBase)
 DB = {"FLOCK_POSTS_DB_URL": "postgresql://localhost/posts"}
@@ -70,13 +73,21 @@ def test_variable_names() -> None:
     }
 
 
-def test_every_error_has_a_status_code() -> None:
+def test_every_error_has_a_status_code_and_keeps_its_wire_reason() -> None:
     raised = {
         kind
         for kind in vars(errors).values()
-        if isinstance(kind, type) and issubclass(kind, errors.PostsError)
+        if isinstance(kind, type) and issubclass(kind, FlockError) and kind.__module__ == errors.__name__
     }
-    assert raised - {errors.PostsError} == set(STATUS)
+    statuses = {kind.__name__: (status_of(kind), kind.code) for kind in raised}
+    assert statuses == {
+        "InvalidArgument": (grpc.StatusCode.INVALID_ARGUMENT, "invalid_argument"),
+        "NotSignedIn": (grpc.StatusCode.UNAUTHENTICATED, "unauthenticated"),
+        "PostNotFound": (grpc.StatusCode.NOT_FOUND, "post_not_found"),
+        "CommentNotFound": (grpc.StatusCode.NOT_FOUND, "comment_not_found"),
+        "NotAllowed": (grpc.StatusCode.PERMISSION_DENIED, "forbidden"),
+        "IdempotencyKeyReused": (grpc.StatusCode.ALREADY_EXISTS, "idempotency_key_reused"),
+    }
 
 
 def test_the_servicer_implements_every_rpc_of_the_contract() -> None:

@@ -159,8 +159,25 @@ def test_followers_may_like_and_see_their_likes_while_following(
         public.id,
         post.id,
     ]
-    fails(lambda: api.unlike(without_following(fan), post), NOT_FOUND)
     assert api.unlike(fan, post).like_count == 0
+
+
+def test_a_follower_who_lost_access_may_still_take_their_like_back(
+    api: PostsApi, stub: posts_pb2_grpc.PostsServiceStub
+) -> None:
+    author = caller()
+    post = api.followers_post(author)
+    fan = follower(author)
+    api.like(fan, post)
+    unlike = pb.UnlikePostRequest(caller=without_following(fan), post_id=post.id)
+
+    reply = stub.UnlikePost(unlike, timeout=5)
+
+    assert not reply.HasField("post")  # the post is out of sight: nothing of it is shown
+    assert api.get(author, post).like_count == 0
+    fails(lambda: stub.UnlikePost(unlike, timeout=5), NOT_FOUND)  # no like left: as for anyone else
+    assert api.get(author, post).like_count == 0
+    assert api.unlike(fan, post).like_count == 0  # following again, they see it, unliked
 
 
 def test_the_author_turns_a_post_followers_only_and_back(
@@ -193,6 +210,8 @@ def test_followers_may_not_edit_or_delete_the_post(
     fails(lambda: stub.UpdatePost(edit, timeout=5), grpc.StatusCode.PERMISSION_DENIED)
     fails(lambda: api.delete(fan, post), grpc.StatusCode.PERMISSION_DENIED)
     fails(lambda: api.delete(caller(), post), NOT_FOUND)
+    # The service trusts the following list alone: without it, the post is out of sight.
+    fails(lambda: api.delete(without_following(fan), post), NOT_FOUND)
     assert api.get(author, post).text == post.text
 
 

@@ -107,3 +107,25 @@ def test_liked_posts_leave_out_posts_that_became_private(
     assert liked_posts(stub, moderator(), fan) == [kept.id]
     request = pb.ListLikedPostsRequest(caller=moderator(), user_id=fan.user_id)
     assert [post.liked_by_caller for post in stub.ListLikedPosts(request, timeout=5).posts] == [False]
+
+
+def test_a_like_is_taken_back_from_a_post_made_private_with_its_event(
+    api: PostsApi, stub: posts_pb2_grpc.PostsServiceStub, db_url: str
+) -> None:
+    fan, post = caller(), api.post()
+    author = api.author_of(post)
+    api.like(fan, post)
+    stub.UpdatePost(
+        pb.UpdatePostRequest(caller=author, post_id=post.id, visibility=pb.VISIBILITY_PRIVATE), timeout=5
+    )
+
+    reply = stub.UnlikePost(pb.UnlikePostRequest(caller=fan, post_id=post.id), timeout=5)
+
+    assert not reply.HasField("post")  # nothing of a post the fan may no longer see
+    assert like_rows(db_url, post) == 0
+    assert api.get(author, post).like_count == 0
+    events = sql(
+        db_url, "SELECT event_type FROM outbox WHERE key = $1 AND event_type LIKE 'post_%like%'", post.id
+    )
+    assert sorted(row["event_type"] for row in events) == ["post_liked", "post_unliked"]
+    fails(lambda: api.unlike(fan, post), grpc.StatusCode.NOT_FOUND)  # nothing left to take back

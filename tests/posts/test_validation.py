@@ -10,11 +10,35 @@ import pytest
 
 from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
-from tests.posts.factories import PostsApi, caller, fails
+from tests.posts.factories import ANONYMOUS, PostsApi, caller, fails
 
 SOMEONE = caller()
 SOME_ID = str(uuid.uuid4())
 TOO_MANY = [str(uuid.uuid4()) for _ in range(5001)]
+
+
+# Control characters but tab and line feed, and the bidirectional embeddings, overrides and isolates.
+REFUSED = [
+    "\x01",
+    "\x1b",
+    "\r",
+    "\x0b",
+    "\x7f",
+    "\x85",
+    "\x9b",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+]
+# Text that must come back as it went: scripts, combining marks, emoji sequences, directional marks.
+KEPT = [
+    "مرحبا بالعالم",  # Arabic
+    "שלום עולם",  # Hebrew
+    "你好，世界 こんにちは 안녕하세요",
+    "e\u0301 n\u0303 \u0915\u094d\u0937",  # combining accents, a Devanagari conjunct
+    "👩\u200d👩\u200d👧 👍🏽 🇫🇷 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+    "\u200fRTL mark\u200e, Arabic letter mark \u061c, zero width space \u200b",
+    "tab\tand\nline\nfeed",
+]
 
 
 def following(*ids: str) -> pb.Caller:
@@ -28,6 +52,13 @@ def following(*ids: str) -> pb.Caller:
         ("CreatePost", pb.CreatePostRequest(caller=SOMEONE, text=" \n\t "), "text"),
         ("CreatePost", pb.CreatePostRequest(caller=SOMEONE, text="x" * 5001), "text"),
         ("CreatePost", pb.CreatePostRequest(caller=SOMEONE, text="nul \x00 inside"), "text"),
+        *(
+            ("CreatePost", pb.CreatePostRequest(caller=SOMEONE, text=f"a {refused} b"), "text")
+            for refused in REFUSED
+        ),
+        ("UpdatePost", pb.UpdatePostRequest(caller=SOMEONE, post_id=SOME_ID, text="evil\u202e"), "text"),
+        ("AddComment", pb.AddCommentRequest(caller=SOMEONE, post_id=SOME_ID, text="\u2066x"), "text"),
+        ("AddComment", pb.AddCommentRequest(caller=SOMEONE, post_id=SOME_ID, text="bell\x07"), "text"),
         (
             "CreatePost",
             pb.CreatePostRequest(caller=SOMEONE, text="hi", visibility=pb.Visibility.ValueType(7)),
@@ -106,6 +137,24 @@ def test_the_limits_count_characters_after_trimming(
 
 def test_text_keeps_its_inner_whitespace_and_line_breaks(api: PostsApi) -> None:
     assert api.post(body="  two\n\nparagraphs  ").text == "two\n\nparagraphs"
+
+
+@pytest.mark.parametrize("body", KEPT)
+def test_every_script_and_emoji_is_kept_as_written(api: PostsApi, body: str) -> None:
+    post = api.post(body=body)
+    assert post.text == api.get(ANONYMOUS, post).text == body
+    assert api.comment(caller(), post, body=body).text == body
+
+
+def test_a_refused_character_is_named_in_the_message(stub: posts_pb2_grpc.PostsServiceStub) -> None:
+    request = pb.CreatePostRequest(caller=SOMEONE, text="see \u202eoof")
+    error = fails(lambda: stub.CreatePost(request, timeout=5), grpc.StatusCode.INVALID_ARGUMENT, "text")
+    assert "U+202E at character 5" in (error.details() or "")
+
+
+def test_a_search_query_refuses_only_nul(stub: posts_pb2_grpc.PostsServiceStub) -> None:
+    request = pb.SearchPostsRequest(caller=SOMEONE, query="zq\u202enothing")  # matched, never shown
+    assert list(stub.SearchPosts(request, timeout=5).posts) == []
 
 
 def test_an_anonymous_caller_is_an_empty_user_id(

@@ -8,7 +8,7 @@ from litestar import Litestar, get
 from litestar.params import HeaderParameter, QueryParameter
 from litestar.testing import TestClient
 
-from gateway.errors import EXCEPTION_HANDLERS
+from gateway.http.errors import EXCEPTION_HANDLERS
 
 
 @get("/things")

@@ -7,8 +7,8 @@ import datetime
 import uuid
 from collections.abc import Iterable
 
-from gateway.clients import PostRecord
-from gateway.posts.views import post_views
+from gateway.clients.posts import PostRecord
+from gateway.posts.presenters import post_views
 from gateway.users.service import AccountSummary
 
 

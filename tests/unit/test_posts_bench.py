@@ -1,11 +1,11 @@
-"""The data the feed and search benchmark (``tests/posts/bench_feed_search.py``) writes: no server."""
+"""The data the feed and search benchmark (``scripts/benchmark/feed_search``) writes: no server."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from tests.posts import bench_feed_search as bench
+from scripts.benchmark.feed_search import data as bench
 
 
 def test_seeded_ids_are_uuid7s_of_their_times_in_order() -> None:

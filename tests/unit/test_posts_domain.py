@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from posts.domain import MAX_FOLLOWING, Caller, Role, Visibility, parse_following
+from idl.flock.wire import MAX_FOLLOWING
+from posts.domain import Caller, Role, Visibility, parse_following
 from posts.errors import InvalidArgument
 from posts.pagination import FLOAT4_MAX, SEARCH, SearchKey
 

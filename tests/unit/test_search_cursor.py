@@ -1,4 +1,4 @@
-"""Search cursors round-trip exactly and only work for the search type that made them."""
+"""Search cursors round-trip exactly and only work for the search (type and terms) that made them."""
 
 from __future__ import annotations
 
@@ -20,24 +20,32 @@ POSITIONS: list[tuple[SearchType, Position]] = [
 
 @pytest.mark.parametrize(("kind", "position"), POSITIONS)
 def test_a_cursor_gives_back_its_position_exactly(kind: SearchType, position: Position) -> None:
-    token = cursor.encode(kind, position)
+    token = cursor.encode(kind, "ada", position)
     assert token is not None
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-    assert cursor.decode(kind, token) == position
+    assert cursor.decode(kind, "ada", token) == position
 
 
 @pytest.mark.parametrize(("kind", "position"), POSITIONS)
 def test_a_cursor_is_refused_by_the_other_types(kind: SearchType, position: Position) -> None:
-    token = cursor.encode(kind, position)
+    token = cursor.encode(kind, "ada", position)
     assert token is not None
     for other in ("users", "posts", "all"):
         if other != kind:
             with pytest.raises(MalformedCursor):
-                cursor.decode(other, token)
+                cursor.decode(other, "ada", token)
+
+
+@pytest.mark.parametrize(("kind", "position"), POSITIONS)
+def test_a_cursor_is_refused_by_a_search_for_other_terms(kind: SearchType, position: Position) -> None:
+    token = cursor.encode(kind, "ada", position)
+    assert token is not None
+    with pytest.raises(MalformedCursor):
+        cursor.decode(kind, "bob", token)
 
 
 def test_there_is_no_cursor_once_every_list_is_done() -> None:
-    assert cursor.encode("all", Position(users=None, posts=None)) is None
+    assert cursor.encode("all", "ada", Position(users=None, posts=None)) is None
 
 
 def test_a_first_page_searches_only_the_lists_asked_for() -> None:

@@ -28,6 +28,7 @@ def test_values_are_converted_from_text() -> None:
         ({**REQUIRED, "FLOCK_GATEWAY_PORT": "70000"}, "FLOCK_GATEWAY_PORT"),
         ({**REQUIRED, "FLOCK_AUTH_RATE_LIMIT": "lots"}, "FLOCK_AUTH_RATE_LIMIT"),
         ({**REQUIRED, "FLOCK_AUTH_RATE_LIMIT": "0/minute"}, "FLOCK_AUTH_RATE_LIMIT"),
+        ({**REQUIRED, "FLOCK_LOG_LEVEL": "loud"}, "FLOCK_LOG_LEVEL"),
     ],
 )
 def test_a_bad_setting_stops_the_process_naming_the_variable(environ: dict[str, str], named: str) -> None:

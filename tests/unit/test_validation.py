@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from gateway.auth.schemas import LoginRequest
+from gateway.http.validation import body_field_errors, is_json_media_type, split_message
 from gateway.users.schemas import UserCreate
-from gateway.validation import body_field_errors, is_json_media_type, split_message
 
 
 def test_every_bad_field_is_reported_not_just_the_first() -> None:
