@@ -4,8 +4,6 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 
-plantuml_version := "1.2026.8"
-plantuml_jar := ".flock/cache/jars/plantuml-" + plantuml_version + ".jar"
 buf_version := "1.75.0"
 buf := ".flock/cache/npm/node_modules/.bin/buf"
 
@@ -29,9 +27,10 @@ migrate:
     uv run python -m gateway migrate
     uv run python -m posts migrate
 
-# Run the tests (starts its own PostgreSQL and services; pytest arguments pass through)
+# Run the tests (starts its own PostgreSQL and services; pytest arguments pass through).
+# `just test -m "not system"` is the fast layer: in-process, seconds, no Java, Maven or npm.
 [group('check')]
-test *args: tools
+test *args:
     uv run pytest {{args}}
 
 # Lint and type-check the code, lint the .proto contracts
@@ -130,16 +129,13 @@ migration app desc:
 tools: kafka-fetch
     #!/usr/bin/env bash
     set -euo pipefail
-    if [ ! -f "{{ plantuml_jar }}" ]; then
-        mvn -q dependency:copy -Dartifact=net.sourceforge.plantuml:plantuml:{{ plantuml_version }} \
-            -DoutputDirectory=.flock/cache/jars
-    fi
+    uv run python -m scripts.plantuml >/dev/null
     if [ ! -x "{{ buf }}" ]; then
         npm install --silent --no-audit --no-fund --prefix .flock/cache/npm "@bufbuild/buf@{{ buf_version }}"
     fi
 
 # Render architecture.puml (C4 context + container) to SVG in .flock/diagrams/
 [group('docs')]
-diagram: tools
-    java -Djava.awt.headless=true -jar "{{ plantuml_jar }}" -tsvg -failfast2 architecture.puml -o "$PWD/.flock/diagrams"
+diagram:
+    java -Djava.awt.headless=true -jar "$(uv run python -m scripts.plantuml)" -tsvg -failfast2 architecture.puml -o "$PWD/.flock/diagrams"
     @ls .flock/diagrams/*.svg

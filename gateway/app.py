@@ -14,6 +14,7 @@ from gateway.auth.controllers import AuthController
 from gateway.graph.controllers import FollowsController, MyGraphController
 from gateway.health import HealthController, ProblemsController
 from gateway.http.body import check_body
+from gateway.http.contract import document_problems
 from gateway.http.dependencies import DEPENDENCIES, services_of
 from gateway.http.docs import docs_assets_router, openapi_config
 from gateway.http.errors import EXCEPTION_HANDLERS
@@ -89,7 +90,7 @@ def create_app(settings: GatewaySettings | None = None, services: Services | Non
     if services is None and settings is None:
         settings = settings_from_environment()  # a bad setting stops the process before it serves
     origins = settings.cors_allowed_origins if settings else []
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             Router(API_PREFIX, route_handlers=API_CONTROLLERS),
             HealthController,
@@ -107,3 +108,5 @@ def create_app(settings: GatewaySettings | None = None, services: Services | Non
         # The process configures logging (gateway/__main__.py); building an app must not.
         logging_config=None,
     )
+    document_problems(app, API_PREFIX)
+    return app

@@ -26,6 +26,23 @@ import pytest
 from scripts import devstack
 from scripts.kafka import KafkaServer
 
+SYSTEM_TESTS = Path(__file__).resolve().parent / "system"
+# Fixtures that start a server or a process: a test that asks for one is a system test.
+PROCESS_FIXTURES = frozenset(
+    {"postgres", "broker", "kafka", "system_env", "posts_service", "stats_service", "gateway", "gateway_url"}
+    | {"runner", "rendered"}  # the local runner; PlantUML on Java
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``system`` every test under tests/system/ and every test that starts servers, so that
+    ``-m "not system"`` is the fast layer: in-process, in seconds, without Java, Maven or npm."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if SYSTEM_TESTS in item.path.parents or fixtures & PROCESS_FIXTURES or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.system)
+
+
 # Cheap argon2 parameters: the tests exercise hashing, not its cost.
 FAST_ARGON2 = {
     "FLOCK_ARGON2_TIME_COST": "1",

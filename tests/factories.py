@@ -68,13 +68,14 @@ class Members:
         body = registration(**overrides)
         with api_client(self.gateway_url) as api:
             created = api.post("/auth/register", json=body)
-            assert created.status_code == 201, created.text
+            assert created.status_code == 202, created.text
             tokens = api.post(
                 "/auth/login", json={"username": body["username"], "password": body["password"]}
             )
             assert tokens.status_code == 200, tokens.text
+            me = api.get("/users/me", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
         return Member(
-            id=created.json()["id"],
+            id=me.json()["id"],
             username=created.json()["username"],
             email=body["email"].lower(),
             password=body["password"],

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, post
+from litestar import Controller, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from gateway.auth.schemas import LoginRequest, RefreshRequest, TokenPair
 from gateway.auth.service import IssuedTokens, Sessions
+from gateway.http.contract import problems
 from gateway.http.ratelimit import ACCOUNT_OPT_KEY, OPT_KEY
-from gateway.users.presenters import public_profile
-from gateway.users.schemas import PublicProfile, UserCreate
+from gateway.users.schemas import RegistrationAccepted, UserCreate
 from gateway.users.service import Accounts
 
+_ACCEPTED = (
+    "Unless the e-mail address already had an account, this one exists now: log in with the username "
+    "and password."
+)
 # Register and log in share one budget per client address: both are what a password guesser hits.
 _LIMITED = {OPT_KEY: "auth"}
 # Tokens must not be kept by any cache on the way (RFC 6749, section 5.1).
@@ -36,26 +40,28 @@ class AuthController(Controller):
 
     @post(
         "/register",
-        status_code=HTTP_201_CREATED,
+        status_code=HTTP_202_ACCEPTED,
         opt=_LIMITED,
+        responses=problems(409),
         summary="Create an account",
+        description="202 for every registration that is not refused, whether the e-mail address was "
+        "free (the account exists now: log in) or already had an account (nothing was created): the "
+        "answer does not tell which addresses have accounts. A taken username is 409 "
+        "`username_taken`, since profiles are public.",
     )
     async def register(
         self, data: JSONBody[UserCreate], accounts: NamedDependency[Accounts]
-    ) -> Response[PublicProfile]:
-        account = await accounts.register(
+    ) -> RegistrationAccepted:
+        await accounts.register(
             username=data.username, email=data.email, password=data.password, display_name=data.display_name
         )
-        return Response(
-            public_profile(account),
-            status_code=HTTP_201_CREATED,
-            headers={"Location": f"/api/v1/users/{account.username}"},
-        )
+        return RegistrationAccepted(username=data.username.strip().lower(), detail=_ACCEPTED)
 
     @post(
         "/login",
         status_code=HTTP_200_OK,
         opt={**_LIMITED, ACCOUNT_OPT_KEY: "username"},
+        responses=problems(401),
         cache_control=_NO_STORE,
         summary="Log in with username or e-mail",
     )
@@ -66,6 +72,7 @@ class AuthController(Controller):
         "/refresh",
         status_code=HTTP_200_OK,
         opt={OPT_KEY: "refresh"},
+        responses=problems(401),
         cache_control=_NO_STORE,
         summary="Exchange a refresh token for a new pair",
     )

@@ -9,15 +9,15 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from gateway.auth.service import Principal
 from gateway.graph import service
 from gateway.graph.schemas import AccountPage, Handled, ListedAccount, Relationship
 from gateway.graph.service import FIRST, After, Graph, Link
+from gateway.http.contract import problems
 from gateway.http.guards import SECURITY, signed_in
-from gateway.http.parameters import Cursor, Limit
+from gateway.http.parameters import Cursor, Limit, Username
 from gateway.http.schemas import Author
 from gateway.users.service import Accounts
 from servicekit import cursors
@@ -76,11 +76,12 @@ class FollowsController(Controller):
         "/{username:str}/follow",
         security=SECURITY,
         status_code=200,
+        responses=problems(409),
         summary="Follow a user (a request, if their account is private)",
     )
     async def follow(
         self,
-        username: FromPath[str],
+        username: Username,
         principal: NamedDependency[Principal],
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],
@@ -96,7 +97,7 @@ class FollowsController(Controller):
     )
     async def unfollow(
         self,
-        username: FromPath[str],
+        username: Username,
         principal: NamedDependency[Principal],
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],
@@ -107,7 +108,7 @@ class FollowsController(Controller):
     @get("/{username:str}/relationship", security=SECURITY, summary="How a user and I are linked")
     async def relationship(
         self,
-        username: FromPath[str],
+        username: Username,
         principal: NamedDependency[Principal],
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],
@@ -117,11 +118,12 @@ class FollowsController(Controller):
 
     @get(
         "/{username:str}/followers",
+        responses=problems(403),
         summary="A user's followers, most recent first (a private account's: for its followers only)",
     )
     async def followers(
         self,
-        username: FromPath[str],
+        username: Username,
         viewer: NamedDependency[Principal | None],
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],
@@ -134,11 +136,12 @@ class FollowsController(Controller):
 
     @get(
         "/{username:str}/following",
+        responses=problems(403),
         summary="Whom a user follows, most recent first (a private account's: for its followers only)",
     )
     async def following(
         self,
-        username: FromPath[str],
+        username: Username,
         viewer: NamedDependency[Principal | None],
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],
@@ -185,7 +188,7 @@ class MyGraphController(Controller):
     )
     async def remove_follower(
         self,
-        username: FromPath[str],
+        username: Username,
         principal: NamedDependency[Principal],
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],
@@ -233,7 +236,7 @@ class MyGraphController(Controller):
     )
     async def accept(
         self,
-        username: FromPath[str],
+        username: Username,
         principal: NamedDependency[Principal],
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],
@@ -249,7 +252,7 @@ class MyGraphController(Controller):
     )
     async def reject(
         self,
-        username: FromPath[str],
+        username: Username,
         principal: NamedDependency[Principal],
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],

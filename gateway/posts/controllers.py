@@ -14,8 +14,9 @@ from msgspec import UNSET
 
 from gateway.auth.service import Principal
 from gateway.clients.posts import PostsClient
+from gateway.http.contract import problems
 from gateway.http.guards import SECURITY, signed_in
-from gateway.http.parameters import Cursor, IdempotencyKey, Limit
+from gateway.http.parameters import Cursor, IdempotencyKey, Limit, Username
 from gateway.http.ratelimit import client_address
 from gateway.posts.schemas import Comment, CommentCreate, CommentPage, Post, PostCreate, PostPage, PostUpdate
 from gateway.posts.service import Posts
@@ -40,7 +41,9 @@ class PostsController(Controller):
     tags = ["posts"]
     dependencies = DEPENDENCIES
 
-    @post("/", security=SECURITY, status_code=HTTP_201_CREATED, summary="Write a post")
+    @post(
+        "/", security=SECURITY, status_code=HTTP_201_CREATED, responses=problems(409), summary="Write a post"
+    )
     async def create(
         self,
         data: JSONBody[PostCreate],
@@ -65,7 +68,13 @@ class PostsController(Controller):
     ) -> Post:
         return await posts.read(post_id, viewer.account.id if viewer else None, client_address(request))
 
-    @patch("/{post_id:uuid}", guards=[signed_in], security=SECURITY, summary="Edit my post")
+    @patch(
+        "/{post_id:uuid}",
+        guards=[signed_in],
+        security=SECURITY,
+        responses=problems(403),
+        summary="Edit my post",
+    )
     async def update(
         self, post_id: FromPath[uuid.UUID], data: JSONBody[PostUpdate], posts: NamedDependency[Posts]
     ) -> Post:
@@ -78,6 +87,7 @@ class PostsController(Controller):
         guards=[signed_in],
         security=SECURITY,
         status_code=HTTP_204_NO_CONTENT,
+        responses=problems(403),
         summary="Delete my post",
     )
     async def remove(self, post_id: FromPath[uuid.UUID], posts: NamedDependency[Posts]) -> None:
@@ -133,6 +143,7 @@ class PostsController(Controller):
         guards=[signed_in],
         security=SECURITY,
         status_code=HTTP_204_NO_CONTENT,
+        responses=problems(403),
         summary="Delete a comment (its author or the post's author)",
     )
     async def remove_comment(
@@ -193,6 +204,6 @@ class WallsController(Controller):
 
     @get("/{username:str}/posts", summary="A user's wall: the posts I may see, newest first")
     async def wall(
-        self, username: FromPath[str], posts: NamedDependency[Posts], limit: Limit = 20, cursor: Cursor = None
+        self, username: Username, posts: NamedDependency[Posts], limit: Limit = 20, cursor: Cursor = None
     ) -> PostPage:
         return await posts.wall_of(username, limit, cursor)

@@ -18,9 +18,29 @@ Visibility = Annotated[
         "followers. `private`: only the author."
     ),
 ]
-# The posts service owns the length rules (it trims, then counts); the gateway only describes them.
-PostText = Annotated[str, msgspec.Meta(description="1–5000 characters once outer white space is trimmed.")]
-CommentText = Annotated[str, msgspec.Meta(description="1–2000 characters once outer white space is trimmed.")]
+# The posts service owns the rules (it trims, then counts, and refuses control characters and
+# bidirectional overrides); the gateway describes them, and refuses text with nothing but white space
+# or with those characters before it asks.
+_FORBIDDEN = "\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069"
+TEXT_PATTERN = f"^[^{_FORBIDDEN}]*[^\\s{_FORBIDDEN}][^{_FORBIDDEN}]*$"
+PostText = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        pattern=TEXT_PATTERN,
+        description="1–5000 characters once outer white space is trimmed; line breaks and tabs, but no "
+        "other control characters or bidirectional overrides.",
+    ),
+]
+CommentText = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        pattern=TEXT_PATTERN,
+        description="1–2000 characters once outer white space is trimmed; line breaks and tabs, but no "
+        "other control characters or bidirectional overrides.",
+    ),
+]
 
 
 class PostCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

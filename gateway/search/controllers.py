@@ -9,6 +9,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
 from gateway.clients.posts import PostsClient
+from gateway.http.parameters import CURSOR_SHAPE
 from gateway.search import service
 from gateway.search.schemas import SearchResults, SearchType
 from gateway.search.service import Search
@@ -22,7 +23,8 @@ Query = Annotated[
     QueryParameter(
         required=True,
         description=f"What to look for: {service.MIN_LENGTH}–{service.MAX_LENGTH} characters once outer "
-        "white space is trimmed.",
+        "white space is trimmed, no control characters.",
+        schema_extra={"min_length": service.MIN_LENGTH, "max_length": service.MAX_LENGTH, "pattern": r"\S"},
     ),
 ]
 Kind = Annotated[
@@ -34,7 +36,10 @@ Kind = Annotated[
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="Items per list and page, 1–100.")]
 Cursor = Annotated[
     str | None,
-    QueryParameter(description="`next_cursor` of the previous page, with the same `q` and `type`."),
+    QueryParameter(
+        description="`next_cursor` of the previous page, with the same `q` and `type`.",
+        schema_extra=CURSOR_SHAPE,
+    ),
 ]
 
 DESCRIPTION = """\

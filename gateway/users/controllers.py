@@ -6,12 +6,14 @@ from typing import Any
 
 from litestar import Controller, get, patch
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from msgspec import UNSET
 
 from gateway.auth.service import Principal, Sessions
 from gateway.graph.service import Graph
+from gateway.http.contract import problems
 from gateway.http.guards import SECURITY
+from gateway.http.parameters import Username
 from gateway.http.ratelimit import OPT_KEY
 from gateway.users.presenters import own_profile, public_profile
 from gateway.users.schemas import OwnProfile, PublicProfile, UserUpdate
@@ -46,6 +48,7 @@ class UsersController(Controller):
         "/me",
         security=SECURITY,
         opt={OPT_KEY: "account"},
+        responses=problems(409),
         summary="Change my profile, e-mail, privacy or password",
     )
     async def update_me(
@@ -63,7 +66,7 @@ class UsersController(Controller):
 
     @get("/{username:str}", summary="A user's public profile")
     async def profile(
-        self, username: FromPath[str], accounts: NamedDependency[Accounts], graph: NamedDependency[Graph]
+        self, username: Username, accounts: NamedDependency[Accounts], graph: NamedDependency[Graph]
     ) -> PublicProfile:
         account = await accounts.by_username(username)
         return public_profile(account, await graph.counts(account.id))

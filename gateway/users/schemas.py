@@ -61,6 +61,15 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     display_name: DisplayName = ""
 
 
+class RegistrationAccepted(msgspec.Struct, kw_only=True):
+    """The answer to every registration that is not refused, whether the e-mail address was free (the
+    account exists now) or had an account already (nothing was created; its owner will be told by
+    mail): the answer does not say which addresses have accounts."""
+
+    username: str
+    detail: str
+
+
 class UserUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Changes to one's own account; absent fields stay as they are. Changing ``email`` or
     ``password`` needs ``current_password``; a new password ends every other session."""

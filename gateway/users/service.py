@@ -139,6 +139,7 @@ RETURNING {ACCOUNT_COLUMNS}
 """  # noqa: S608 - only constants are interpolated
 _BY_ID = f"SELECT {ACCOUNT_COLUMNS} FROM users WHERE id = $1"  # noqa: S608
 _BY_USERNAME = f"SELECT {ACCOUNT_COLUMNS} FROM users WHERE username = $1"  # noqa: S608
+_USERNAME_EXISTS = "SELECT 1 FROM users WHERE username = $1"
 _SUMMARIES = "SELECT id, username, display_name FROM users WHERE id = ANY($1::uuid[])"
 _STORED_HASH = "SELECT password_hash FROM users WHERE id = $1"
 # The columns a user may change; the statement is built from these names only.
@@ -166,8 +167,13 @@ class Accounts:
         self._passwords = passwords
         self._graph = graph
 
-    async def register(self, *, username: str, email: str, password: str, display_name: str) -> Account:
-        """Create an account. Raises :class:`UsernameTaken` or :class:`EmailTaken`."""
+    async def register(
+        self, *, username: str, email: str, password: str, display_name: str
+    ) -> Account | None:
+        """Create an account; :class:`UsernameTaken` if the username has one (profiles are public, so
+        that is no secret). None if the e-mail address has one already: nothing is created, and the
+        caller must be told nothing that says whether an address has an account (the work done, an
+        argon2 hash, is the same either way)."""
         username, email = normalize_username(username), normalize_email(email)
         if username in RESERVED_USERNAMES:
             raise UsernameReserved()
@@ -178,7 +184,11 @@ class Accounts:
             )
         except asyncpg.UniqueViolationError as error:
             # The unique indexes decide, so two simultaneous registrations cannot both win.
-            raise _unique_violation(error) from None
+            if "email" not in (error.constraint_name or ""):
+                raise UsernameTaken() from None
+            if await self._database.fetchrow(_USERNAME_EXISTS, username) is not None:
+                raise UsernameTaken() from None  # both are taken: say what is public
+            return None
         return Account.from_row(row)
 
     async def get(self, user_id: uuid.UUID) -> Account:

@@ -151,8 +151,12 @@ class Api:
         )
         if response.status_code == 409 and problem_code(response) == "username_taken":
             return False
-        expect(response, {201}, f"register {account.username}")
-        account.id = str(response.json()["id"])
+        expect(response, {202}, f"register {account.username}")
+        # The answer does not say whether an account was made (it must not tell which e-mail
+        # addresses have one): the public profile does.
+        profile = await self.request("GET", f"/users/{account.username}")
+        expect(profile, {200}, f"register {account.username} (its e-mail address has an account?)")
+        account.id = str(profile.json()["id"])
         return True
 
     async def login(self, account: Account) -> None:

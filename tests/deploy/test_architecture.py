@@ -1,0 +1,158 @@
+"""architecture.puml renders, and says what the system is: every flow drawn, every arrow with its protocol.
+
+The render needs Java and the PlantUML jar (fetched with Maven into .flock/cache/jars/ on first use,
+as `just diagram` does; set FLOCK_PLANTUML_JAR to use another): a diagram nobody can render is broken.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from scripts import plantuml
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "architecture.puml"
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+# Relations as (from, to) aliases, each one a flow of the design.
+CONTEXT_FLOWS = {("member", "clients"), ("moderator", "clients"), ("clients", "flock"), ("flock", "email")}
+CONTAINER_FLOWS = {
+    ("clients", "gateway"),
+    ("gateway", "gateway_db"),
+    ("gateway", "posts"),
+    ("gateway", "stats"),
+    ("gateway", "broker"),
+    ("posts", "posts_db"),
+    ("posts", "broker"),
+    ("broker", "consumer"),
+    ("consumer", "clickhouse"),
+    ("stats", "clickhouse"),
+}
+_REL = re.compile(
+    r'^\s*(?:Bi)?Rel(?:_\w+)?\(\s*(\w+)\s*,\s*(\w+)\s*,\s*"([^"]*)"\s*(?:,\s*"([^"]*)")?', re.MULTILINE
+)
+
+
+def _diagrams() -> dict[str, str]:
+    """The body of each ``@startuml <name>`` ... ``@enduml`` block, by name."""
+    blocks = re.findall(
+        r"^@startuml[ \t]+(\w+)\s*\n(.*?)^@enduml", SOURCE.read_text(), re.MULTILINE | re.DOTALL
+    )
+    return dict(blocks)
+
+
+def _relations(body: str) -> dict[tuple[str, str], tuple[str, str]]:
+    return {
+        (source, target): (label, protocol or "") for source, target, label, protocol in _REL.findall(body)
+    }
+
+
+def _plantuml_jar() -> Path:
+    configured = os.environ.get("FLOCK_PLANTUML_JAR")
+    if configured:
+        jar = Path(configured)
+        if not jar.is_file():
+            pytest.fail(f"FLOCK_PLANTUML_JAR={configured} is not a file")
+        return jar
+    return plantuml.fetch()
+
+
+def _svg_text(svg: Path) -> str:
+    """Every text element of the SVG, in order, words separated by single spaces.
+
+    PlantUML writes one element per word, with non-breaking spaces between them as elements of their own.
+    """
+    root = ET.parse(svg).getroot()
+    return " ".join(" ".join(element.text or "" for element in root.iter(f"{SVG_NS}text")).split())
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Render both diagrams to SVG once; the text of each SVG by diagram name."""
+    jar = _plantuml_jar()
+    java = shutil.which("java")
+    if java is None:
+        pytest.fail("no `java` on PATH: PlantUML needs Java 11+")
+    out = tmp_path_factory.mktemp("diagrams")
+    result = subprocess.run(
+        [
+            java,
+            "-Djava.awt.headless=true",
+            "-jar",
+            str(jar),
+            "-tsvg",
+            "-failfast2",
+            str(SOURCE),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"PlantUML failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    svgs = {svg.stem: svg for svg in out.glob("*.svg")}
+    assert set(svgs) == {"context", "container"}, sorted(svgs)
+    return {name: _svg_text(svg) for name, svg in svgs.items()}
+
+
+def test_architecture_has_a_context_and_a_container_diagram_with_legends() -> None:
+    diagrams = _diagrams()
+    assert set(diagrams) == {"context", "container"}
+    assert "!include <C4/C4_Context>" in diagrams["context"]
+    assert "!include <C4/C4_Container>" in diagrams["container"]
+    for body in diagrams.values():
+        assert "SHOW_LEGEND()" in body
+
+
+def test_every_arrow_names_its_protocol() -> None:
+    for name, body in _diagrams().items():
+        relations = _relations(body)
+        assert relations, name
+        unlabeled = [pair for pair, (_, protocol) in relations.items() if not protocol.strip()]
+        assert not unlabeled, f"{name}: arrows without a protocol: {unlabeled}"
+
+
+def test_context_diagram_draws_the_system_its_people_and_neighbours() -> None:
+    assert set(_relations(_diagrams()["context"])) == CONTEXT_FLOWS
+
+
+def test_container_diagram_draws_every_flow_of_the_design() -> None:
+    relations = _relations(_diagrams()["container"])
+    assert set(relations) >= CONTAINER_FLOWS
+    assert "gRPC" in relations[("gateway", "posts")][1]
+    assert "gRPC" in relations[("gateway", "stats")][1]
+    assert "PostViewed" in relations[("gateway", "broker")][0]
+    for pair in (("gateway", "broker"), ("posts", "broker"), ("broker", "consumer")):
+        assert "Kafka" in relations[pair][1], pair
+
+
+def test_context_diagram_renders_with_people_and_external_systems(rendered: dict[str, str]) -> None:
+    text = rendered["context"]
+    for name in ("Flock", "Member", "Moderator/Admin", "Client apps", "E-mail", "REST/JSON"):
+        assert name in text, name
+
+
+def test_container_diagram_renders_with_every_container(rendered: dict[str, str]) -> None:
+    text = rendered["container"]
+    for name in (
+        "Gateway",
+        "Posts",
+        "Stats",
+        "consumer",
+        "ClickHouse",
+        "Redpanda",
+        "PostgreSQL",
+        "gRPC",
+        "Kafka",
+    ):
+        assert name in text, name
+    assert text.lower().count("gateway") >= 2, "the gateway and its database"
