@@ -149,8 +149,8 @@ def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Respo
     """Render ``problem`` as an ``application/problem+json`` response."""
     # Errors of routing (404, 405) are answered before any middleware runs: their headers are set here.
     headers = {**problem.headers, REQUEST_ID_HEADER: request_id_of(request), **NO_SNIFF}
-    if "Allow" in headers:
-        headers["Allow"] = sorted_methods(headers["Allow"])
+    for name in [name for name in headers if name.lower() == "allow"]:
+        headers[name] = sorted_methods(headers[name])
     if problem.kind.status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
     body = ProblemBody(

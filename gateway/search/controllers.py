@@ -24,7 +24,11 @@ Query = Annotated[
         required=True,
         description=f"What to look for: {service.MIN_LENGTH}–{service.MAX_LENGTH} characters once outer "
         "white space is trimmed, no control characters.",
-        schema_extra={"min_length": service.MIN_LENGTH, "max_length": service.MAX_LENGTH, "pattern": r"\S"},
+        schema_extra={
+            "min_length": service.MIN_LENGTH,
+            "max_length": service.MAX_LENGTH,
+            "pattern": r"^[^\x00-\x1f\x7f-\x9f]*\S[^\x00-\x1f\x7f-\x9f]*$",
+        },
     ),
 ]
 Kind = Annotated[
