@@ -4,8 +4,7 @@ definitions cannot declare, and the one that goes with them.
 Written by hand from Piccolo's empty-migration template (``piccolo migrations new posts``).
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.table import Table
+from servicekit.migrations import index_migration
 
 ID = "2026-11-26T10:47:40:464049"
 VERSION = "1.38.0"
@@ -29,21 +28,5 @@ INDEXES = {
 }
 
 
-class RawTable(Table):
-    pass
-
-
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="posts", description=DESCRIPTION)
-
-    async def create():
-        for name, definition in INDEXES.items():
-            await RawTable.raw(f"CREATE INDEX {name} ON {definition}")
-
-    async def drop():
-        for name in INDEXES:
-            await RawTable.raw(f"DROP INDEX {name}")
-
-    manager.add_raw(create)
-    manager.add_raw_backwards(drop)
-    return manager
+    return index_migration(ID, "posts", DESCRIPTION, INDEXES)
