@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, patch
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from msgspec import UNSET
 
@@ -15,7 +15,7 @@ from gateway.http.contract import problems
 from gateway.http.guards import SECURITY
 from gateway.http.parameters import Username
 from gateway.http.ratelimit import OPT_KEY
-from gateway.users.presenters import own_profile, public_profile
+from gateway.users.profiles import Profiles
 from gateway.users.schemas import OwnProfile, PublicProfile, UserUpdate
 from gateway.users.service import AccountChanges, Accounts
 
@@ -36,13 +36,22 @@ def _changes(data: JSONBody[UserUpdate]) -> AccountChanges:
     )
 
 
+def provide_profiles(
+    accounts: NamedDependency[Accounts], graph: NamedDependency[Graph], sessions: NamedDependency[Sessions]
+) -> Profiles:
+    return Profiles(accounts, graph, sessions)
+
+
 class UsersController(Controller):
     path = "/users"
     tags = ["users"]
+    dependencies = {"profiles": Provide(provide_profiles, sync_to_thread=False)}
 
     @get("/me", security=SECURITY, summary="My account")
-    async def me(self, principal: NamedDependency[Principal], graph: NamedDependency[Graph]) -> OwnProfile:
-        return own_profile(principal.account, await graph.counts(principal.account.id))
+    async def me(
+        self, principal: NamedDependency[Principal], profiles: NamedDependency[Profiles]
+    ) -> OwnProfile:
+        return await profiles.own(principal)
 
     @patch(
         "/me",
@@ -55,18 +64,10 @@ class UsersController(Controller):
         self,
         data: JSONBody[UserUpdate],
         principal: NamedDependency[Principal],
-        accounts: NamedDependency[Accounts],
-        sessions: NamedDependency[Sessions],
-        graph: NamedDependency[Graph],
+        profiles: NamedDependency[Profiles],
     ) -> OwnProfile:
-        outcome = await accounts.update(principal.account.id, _changes(data))
-        if outcome.password_changed:
-            await sessions.revoke_others(principal.account.id, keep=principal.session_id)
-        return own_profile(outcome.account, await graph.counts(principal.account.id))
+        return await profiles.change_own(principal, _changes(data))
 
     @get("/{username:str}", summary="A user's public profile")
-    async def profile(
-        self, username: Username, accounts: NamedDependency[Accounts], graph: NamedDependency[Graph]
-    ) -> PublicProfile:
-        account = await accounts.by_username(username)
-        return public_profile(account, await graph.counts(account.id))
+    async def profile(self, username: Username, profiles: NamedDependency[Profiles]) -> PublicProfile:
+        return await profiles.public(username)
