@@ -33,10 +33,11 @@ migrate:
 test *args:
     uv run pytest {{args}}
 
-# Lint and type-check the code, lint the .proto contracts
+# Lint and type-check the code; lint the .proto contracts and check their formatting
 [group('check')]
 lint: tools
     {{ buf }} lint
+    {{ buf }} format --diff --exit-code
     uv run ruff check .
     uv run ruff format --check .
     uv run mypy
@@ -86,9 +87,10 @@ bench-feed *args:
 [group('check')]
 ci: lint drift test
 
-# Format the code
+# Format the code and the .proto contracts (after a .proto changes, `just gen` regenerates its stubs)
 [group('dev')]
-fmt:
+fmt: tools
+    {{ buf }} format --write
     uv run ruff format .
     uv run ruff check --fix .
 
@@ -134,8 +136,13 @@ tools: kafka-fetch
         npm install --silent --no-audit --no-fund --prefix .flock/cache/npm "@bufbuild/buf@{{ buf_version }}"
     fi
 
-# Render architecture.puml (C4 context + container) to SVG in .flock/diagrams/
+# Render architecture.puml (C4 context + container) to SVG: docs/images/architecture-*.svg, shown in the README
 [group('docs')]
 diagram:
-    java -Djava.awt.headless=true -jar "$(uv run python -m scripts.plantuml)" -tsvg -failfast2 architecture.puml -o "$PWD/.flock/diagrams"
-    @ls .flock/diagrams/*.svg
+    #!/usr/bin/env bash
+    set -euo pipefail
+    out="$PWD/.flock/diagrams"
+    java -Djava.awt.headless=true -jar "$(uv run python -m scripts.plantuml)" -tsvg -failfast2 architecture.puml -o "$out"
+    mkdir -p docs/images
+    for name in context container; do cp "$out/$name.svg" "docs/images/architecture-$name.svg"; done
+    ls docs/images/architecture-*.svg

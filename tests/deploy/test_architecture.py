@@ -1,4 +1,5 @@
-"""architecture.puml renders, and says what the system is: every flow drawn, every arrow with its protocol.
+"""architecture.puml renders, and says what the system is: every flow drawn, every arrow with its protocol,
+every topic of the event contract; and the SVGs the README shows are what it renders today.
 
 The render needs Java and the PlantUML jar (fetched with Maven into .flock/cache/jars/ on first use,
 as `just diagram` does; set FLOCK_PLANTUML_JAR to use another): a diagram nobody can render is broken.
@@ -15,26 +16,32 @@ from pathlib import Path
 
 import pytest
 
+from idl.flock.events.v1 import events
 from scripts import plantuml
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "architecture.puml"
+# The renders the README shows (`just diagram` writes them), by diagram name.
+IMAGES = {name: ROOT / "docs" / "images" / f"architecture-{name}.svg" for name in ("context", "container")}
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 # Relations as (from, to) aliases, each one a flow of the design.
-CONTEXT_FLOWS = {("member", "clients"), ("moderator", "clients"), ("clients", "flock"), ("flock", "email")}
+CONTEXT_FLOWS = {("member", "clients"), ("moderator", "clients"), ("clients", "flock")}
 CONTAINER_FLOWS = {
     ("clients", "gateway"),
     ("gateway", "gateway_db"),
     ("gateway", "posts"),
     ("gateway", "stats"),
-    ("gateway", "broker"),
+    ("gateway", "views_topic"),
     ("posts", "posts_db"),
-    ("posts", "broker"),
-    ("broker", "consumer"),
+    ("posts", "posts_topic"),
+    ("posts_topic", "consumer"),
+    ("views_topic", "consumer"),
     ("consumer", "clickhouse"),
     ("stats", "clickhouse"),
 }
+# The broker's topics, drawn as queues inside it: ContainerQueue(alias, "<topic>", ...).
+_QUEUE = re.compile(r'^\s*ContainerQueue\(\s*(\w+)\s*,\s*"([^"]*)"', re.MULTILINE)
 _REL = re.compile(
     r'^\s*(?:Bi)?Rel(?:_\w+)?\(\s*(\w+)\s*,\s*(\w+)\s*,\s*"([^"]*)"\s*(?:,\s*"([^"]*)")?', re.MULTILINE
 )
@@ -130,14 +137,30 @@ def test_container_diagram_draws_every_flow_of_the_design() -> None:
     assert set(relations) >= CONTAINER_FLOWS
     assert "gRPC" in relations[("gateway", "posts")][1]
     assert "gRPC" in relations[("gateway", "stats")][1]
-    assert "PostViewed" in relations[("gateway", "broker")][0]
-    for pair in (("gateway", "broker"), ("posts", "broker"), ("broker", "consumer")):
+    assert "PostViewed" in relations[("gateway", "views_topic")][0]
+    for pair in (
+        ("gateway", "views_topic"),
+        ("posts", "posts_topic"),
+        ("posts_topic", "consumer"),
+        ("views_topic", "consumer"),
+    ):
         assert "Kafka" in relations[pair][1], pair
+    # Producing is aiokafka's producer (servicekit.kafka.Producer); consuming is FastStream.
+    for pair in (("gateway", "views_topic"), ("posts", "posts_topic")):
+        assert "aiokafka" in relations[pair][1], pair
+    for pair in (("posts_topic", "consumer"), ("views_topic", "consumer")):
+        assert "FastStream" in relations[pair][1], pair
+
+
+def test_container_diagram_draws_every_topic_of_the_event_contract() -> None:
+    queues = dict(_QUEUE.findall(_diagrams()["container"]))
+    assert sorted(queues.values()) == sorted(events.TOPICS)
+    assert queues == {"posts_topic": events.POSTS_TOPIC, "views_topic": events.VIEWS_TOPIC}
 
 
 def test_context_diagram_renders_with_people_and_external_systems(rendered: dict[str, str]) -> None:
     text = rendered["context"]
-    for name in ("Flock", "Member", "Moderator/Admin", "Client apps", "E-mail", "REST/JSON"):
+    for name in ("Flock", "Member", "Moderator/Admin", "Client apps", "REST/JSON"):
         assert name in text, name
 
 
@@ -153,6 +176,19 @@ def test_container_diagram_renders_with_every_container(rendered: dict[str, str]
         "PostgreSQL",
         "gRPC",
         "Kafka",
+        *events.TOPICS,
     ):
         assert name in text, name
     assert text.lower().count("gateway") >= 2, "the gateway and its database"
+
+
+def test_the_committed_svgs_are_what_the_diagram_renders(rendered: dict[str, str]) -> None:
+    """docs/images/architecture-*.svg (shown in the README) say what architecture.puml says now.
+
+    Compared as text, element by element: coordinates follow the fonts of the machine that renders,
+    the words do not. After changing the diagram, `just diagram` writes them again.
+    """
+    assert set(IMAGES) == set(rendered)
+    for name, image in IMAGES.items():
+        assert image.is_file(), f"{image.relative_to(ROOT)} is missing: run `just diagram`"
+        assert _svg_text(image) == rendered[name], f"{image.relative_to(ROOT)} is stale: run `just diagram`"
