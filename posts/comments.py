@@ -1,22 +1,25 @@
-"""Comments: add (a reply joins its top-level thread), list a level oldest first, delete a thread.
+"""Comments: add (idempotently; a reply joins its top-level thread), list a level oldest first,
+delete a thread.
 
 Anyone who can see a post may comment on it and read its comments. A comment may be deleted by its
 author, the post's author, a moderator or an admin; deleting a top-level comment deletes its replies.
 ``posts.comment_count`` (replies included) and ``comments.reply_count`` change in the transaction that
-adds or removes the rows they count.
+adds or removes the rows they count. With an idempotency key, the same comment sent again by its
+author within 24 hours answers the first one instead of adding another (``posts/idempotency.py``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from uuid_utils.compat import uuid7
 
 from idl.flock.events.v1.events import CommentAdded, CommentDeleted
-from posts import outbox
+from posts import idempotency, outbox
 from posts.database import Connection, Database
 from posts.domain import MAX_COMMENT_TEXT, Caller, Comment, Page, clean_text, now
-from posts.errors import CommentNotFound, NotAllowed
+from posts.errors import CommentNotFound, IdempotencyKeyReused, NotAllowed
 from posts.pagination import COMMENTS, page_size
 from posts.queries import Row, lock_visible_post, visible_post
 
@@ -75,6 +78,14 @@ async def _count(connection: Connection, post_id: uuid.UUID, thread: uuid.UUID |
         )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Added:
+    """The comment an AddComment answers with; ``replayed`` when an idempotency key matched."""
+
+    comment: Comment
+    replayed: bool
+
+
 class Comments:
     """The comments of posts, as the rules allow each caller to see and change them."""
 
@@ -82,20 +93,46 @@ class Comments:
         self._db = database
 
     async def add(
-        self, caller: Caller, post_id: uuid.UUID, *, parent_id: uuid.UUID | None, text: str
-    ) -> Comment:
+        self,
+        caller: Caller,
+        post_id: uuid.UUID,
+        *,
+        parent_id: uuid.UUID | None,
+        text: str,
+        idempotency_key: str = "",
+    ) -> Added:
         """Comment on a post, or reply to one of its comments (a reply to a reply joins the thread
-        of the top-level comment)."""
+        of the top-level comment). With an idempotency key, the same request from the same author
+        within 24 hours answers the first comment, as it is now, instead of adding another."""
         author_id = caller.signed_in()
         text = clean_text(text, limit=MAX_COMMENT_TEXT)
-        at = now()
+        idempotency.check_key(idempotency_key)
+        comment_id, at = uuid7(), now()
         async with self._db.transaction() as connection:
+            if idempotency_key:
+                asked = idempotency.fingerprint("comment", str(post_id), str(parent_id or ""), text)
+                earlier = await idempotency.claim(
+                    connection,
+                    author_id,
+                    idempotency_key,
+                    asked,
+                    at=at,
+                    post_id=post_id,
+                    comment_id=comment_id,
+                )
+                if earlier is not None:
+                    if earlier.comment_id is None:  # a post's key: its fingerprint cannot be equal
+                        raise IdempotencyKeyReused()
+                    # The first comment; NOT_FOUND if it, or its post, has been deleted since.
+                    await visible_post(connection, caller, post_id)
+                    first = await _find(connection, post_id, earlier.comment_id)
+                    return Added(_to_comment(first), replayed=True)
             post = await lock_visible_post(connection, caller, post_id)
             thread = None
             if parent_id is not None:
                 parent = await _find(connection, post_id, parent_id)
                 thread = parent["parent_id"] or parent["id"]
-            row = await connection.fetchrow(_INSERT, uuid7(), post_id, thread, author_id, text, at)
+            row = await connection.fetchrow(_INSERT, comment_id, post_id, thread, author_id, text, at)
             await _count(connection, post_id, thread, +1)
             await outbox.record(
                 connection,
@@ -107,7 +144,7 @@ class Comments:
                 comment_id=row["id"],
                 parent_id=thread,
             )
-        return _to_comment(row)
+        return Added(_to_comment(row), replayed=False)
 
     async def list(
         self, caller: Caller, post_id: uuid.UUID, *, parent_id: uuid.UUID | None, size: int, token: str

@@ -45,8 +45,8 @@ class NotAllowed(Forbidden):
 
 
 class IdempotencyKeyReused(Conflict):
-    """An idempotency key came back with a different post."""
+    """An idempotency key came back with a different request (another post, another comment)."""
 
     code = wire.IDEMPOTENCY_KEY_REUSED
     field = "idempotency_key"
-    detail = "This idempotency key was used for a different post within the last 24 hours."
+    detail = "This idempotency key was used for a different request within the last 24 hours."

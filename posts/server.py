@@ -52,7 +52,12 @@ def build_server(database: Database, settings: PostsSettings) -> GrpcServer:
 
     def register(server: grpc.aio.Server) -> None:
         servicer = PostsServicer(
-            Posts(database), Comments(database), Likes(database), Feed(database), Search(database)
+            Posts(database),
+            Comments(database),
+            Likes(database),
+            Feed(database),
+            Search(database),
+            crash_after_commit=settings.crash_after_commit,
         )
         posts_pb2_grpc.add_PostsServiceServicer_to_server(servicer, server)
 

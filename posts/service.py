@@ -10,18 +10,16 @@ its outbox event in the transaction that makes it.
 from __future__ import annotations
 
 import dataclasses
-import datetime
-import hashlib
 import uuid
 from collections.abc import Sequence
 
 from uuid_utils.compat import uuid7
 
 from idl.flock.events.v1.events import PostCreated, PostDeleted, PostUpdated
-from posts import outbox
+from posts import idempotency, outbox
 from posts.database import Database
 from posts.domain import MAX_POST_TEXT, Caller, Page, Post, Visibility, clean_text, now
-from posts.errors import IdempotencyKeyReused, InvalidArgument, NotAllowed
+from posts.errors import InvalidArgument, NotAllowed
 from posts.pagination import POSTS, page_size
 from posts.queries import (
     POST_COLUMNS,
@@ -33,29 +31,14 @@ from posts.queries import (
     visible_posts,
     visible_to,
 )
-from posts.tables import MAX_IDEMPOTENCY_KEY
 
 MAX_POSTS_PER_GET = 100
-REPLAY_WINDOW = datetime.timedelta(hours=24)
 
 _INSERT_POST = f"""
 INSERT INTO posts (id, author_id, text, visibility, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $5)
 RETURNING {POST_COLUMNS}
 """  # noqa: S608
-
-# Claims an idempotency key for a new post and answers the post it belongs to: ours if the key is new
-# or its earlier use has expired, otherwise the earlier one (which stays as it was). A concurrent
-# request with the same key waits here until the first commits, then sees its post.
-_CLAIM_KEY = """
-INSERT INTO idempotency_keys AS k (author_id, key, fingerprint, post_id, created_at)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (author_id, key) DO UPDATE SET
-    fingerprint = CASE WHEN k.created_at <= $6 THEN excluded.fingerprint ELSE k.fingerprint END,
-    post_id = CASE WHEN k.created_at <= $6 THEN excluded.post_id ELSE k.post_id END,
-    created_at = CASE WHEN k.created_at <= $6 THEN excluded.created_at ELSE k.created_at END
-RETURNING post_id, fingerprint
-"""
 
 _UPDATE_POST = f"""
 UPDATE posts SET text = $2, visibility = $3, updated_at = $4 WHERE id = $1
@@ -78,19 +61,6 @@ class Created:
     replayed: bool
 
 
-def _fingerprint(text: str, visibility: Visibility) -> str:
-    return hashlib.sha256(f"{visibility.value}\n{text}".encode()).hexdigest()
-
-
-def _check_idempotency_key(key: str) -> None:
-    if len(key) > MAX_IDEMPOTENCY_KEY:
-        raise InvalidArgument(
-            "idempotency_key", f"idempotency_key is longer than {MAX_IDEMPOTENCY_KEY} characters."
-        )
-    if "\x00" in key:
-        raise InvalidArgument("idempotency_key", "idempotency_key must not contain NUL characters.")
-
-
 class Posts:
     """Posts, as the rules allow each caller to see and change them."""
 
@@ -105,19 +75,17 @@ class Posts:
         author_id = caller.signed_in()
         text = clean_text(text, limit=MAX_POST_TEXT)
         visibility = visibility or Visibility.PUBLIC
-        _check_idempotency_key(idempotency_key)
+        idempotency.check_key(idempotency_key)
         post_id, at = uuid7(), now()
         async with self._db.transaction() as connection:
             if idempotency_key:
-                fingerprint = _fingerprint(text, visibility)
-                claim = await connection.fetchrow(
-                    _CLAIM_KEY, author_id, idempotency_key, fingerprint, post_id, at, at - REPLAY_WINDOW
+                asked = idempotency.fingerprint(visibility.value, text)
+                earlier = await idempotency.claim(
+                    connection, author_id, idempotency_key, asked, at=at, post_id=post_id
                 )
-                if claim["post_id"] != post_id:
-                    if claim["fingerprint"] != fingerprint:
-                        raise IdempotencyKeyReused()
+                if earlier is not None:
                     # The first post; NOT_FOUND if it has been deleted since.
-                    return Created(await visible_post(connection, caller, claim["post_id"]), replayed=True)
+                    return Created(await visible_post(connection, caller, earlier.post_id), replayed=True)
             row = await connection.fetchrow(_INSERT_POST, post_id, author_id, text, visibility.value, at)
             await outbox.record(
                 connection, PostCreated, at=at, actor_id=author_id, post_id=post_id, post_author_id=author_id

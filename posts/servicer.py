@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
+from collections.abc import Set
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -109,12 +111,29 @@ class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
     """``flock.posts.v1.PostsService`` over the rules in ``Posts``, ``Comments``, ``Likes``, ``Feed``
     and ``Search``."""
 
-    def __init__(self, posts: Posts, comments: Comments, likes: Likes, feed: Feed, search: Search) -> None:
+    def __init__(
+        self,
+        posts: Posts,
+        comments: Comments,
+        likes: Likes,
+        feed: Feed,
+        search: Search,
+        *,
+        crash_after_commit: Set[str] = frozenset(),
+    ) -> None:
         self._posts = posts
         self._comments = comments
         self._likes = likes
         self._feed = feed
         self._search = search
+        self._crash_after_commit = crash_after_commit
+
+    def _committed(self, operation: str) -> None:
+        """The test-only fault hook (``FLOCK_POSTS_FAULT_AFTER_COMMIT``): exit with ``operation``'s
+        change committed and its answer unsent, when the setting names it."""
+        if operation in self._crash_after_commit:
+            log.error("fault hook: exiting after committing a %s, before answering", operation)
+            os._exit(1)
 
     @_rpc
     async def CreatePost(self, request: pb.CreatePostRequest, context: Context) -> pb.CreatePostResponse:  # noqa: N802
@@ -124,6 +143,7 @@ class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
             visibility=_visibility(request.visibility),
             idempotency_key=request.idempotency_key,
         )
+        self._committed("post")
         return pb.CreatePostResponse(post=_post(created.post), replayed=created.replayed)
 
     @_rpc
@@ -167,13 +187,15 @@ class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
 
     @_rpc
     async def AddComment(self, request: pb.AddCommentRequest, context: Context) -> pb.AddCommentResponse:  # noqa: N802
-        comment = await self._comments.add(
+        added = await self._comments.add(
             _caller(request.caller),
             parse_id(request.post_id, "post_id"),
             parent_id=parse_optional_id(request.parent_id, "parent_id"),
             text=request.text,
+            idempotency_key=request.idempotency_key,
         )
-        return pb.AddCommentResponse(comment=_comment(comment))
+        self._committed("comment")
+        return pb.AddCommentResponse(comment=_comment(added.comment), replayed=added.replayed)
 
     @_rpc
     async def ListComments(  # noqa: N802
@@ -204,6 +226,7 @@ class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
     @_rpc
     async def LikePost(self, request: pb.LikePostRequest, context: Context) -> pb.LikePostResponse:  # noqa: N802
         post = await self._likes.like(_caller(request.caller), parse_id(request.post_id, "post_id"))
+        self._committed("like")
         return pb.LikePostResponse(post=_post(post))
 
     @_rpc

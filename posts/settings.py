@@ -23,6 +23,9 @@ __all__ = [
 ]
 
 ENVIRONMENT = Environment("FLOCK_POSTS_")
+FAULT_OPERATIONS = ("post", "comment", "like")
+_FAULT = "|".join(FAULT_OPERATIONS)
+FAULT_PATTERN = f"^(({_FAULT})(,({_FAULT}))*)?$"
 
 
 class DatabaseSettings(msgspec.Struct, frozen=True):
@@ -48,6 +51,15 @@ class PostsSettings(DatabaseSettings, frozen=True):
     # The relay wakes on a notification from each insert, and polls at least this often; a standby
     # instance tries for the lead as often.
     relay_poll_ms: Annotated[int, msgspec.Meta(ge=10, le=60_000)] = 1000
+    # Test only, never in production: a comma-separated list of operations (post, comment, like) after
+    # whose commit the process exits at once, before it answers, as a crash at the worst moment
+    # would; the tests of what the gateway makes of a lost answer set it.
+    fault_after_commit: Annotated[str, msgspec.Meta(pattern=FAULT_PATTERN)] = ""
+
+    @property
+    def crash_after_commit(self) -> frozenset[str]:
+        """The operations of ``fault_after_commit``."""
+        return frozenset(filter(None, self.fault_after_commit.split(",")))
 
 
 env_name = ENVIRONMENT.name

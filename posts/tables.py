@@ -65,16 +65,19 @@ class Like(Table, tablename="likes"):
 
 
 class IdempotencyKey(Table, tablename="idempotency_keys"):
-    """A CreatePost idempotency key and the post it created. Rows older than 24 hours count as gone.
-    ``post_id`` is deliberately not a foreign key: the key outlives a deleted post, so that its replay
-    answers NOT_FOUND rather than creating the post again."""
+    """An idempotency key of a CreatePost or an AddComment and what it created (see
+    ``posts/idempotency.py``): one key space per author. Rows older than 24 hours count as gone.
+    ``post_id`` (the post created, or commented on) and ``comment_id`` (the comment created; null for a
+    post) are deliberately not foreign keys: the key outlives what it made, so that a replay after a
+    delete answers NOT_FOUND rather than making it again."""
 
     id = BigSerial(primary_key=True)
     author_id = UUID(null=False)
     key = Varchar(length=MAX_IDEMPOTENCY_KEY, null=False)
-    # SHA-256 of the request's text and visibility: a reused key with another body is refused.
+    # SHA-256 of what the request asked for: a reused key with another request is refused.
     fingerprint = Varchar(length=64, null=False)
     post_id = UUID(null=False)
+    comment_id = UUID(null=True, default=None)
     created_at = Timestamptz(null=False, index=True)
 
     one_per_author = Unique(["author_id", "key"])

@@ -17,6 +17,8 @@ gRPC server to status codes (:mod:`servicekit.grpc_server`), and a gRPC client b
     ├── Conflict         the current state does not allow it (taken, already done)  409 ALREADY_EXISTS
     ├── RateLimited      too many attempts; try later  429 RESOURCE_EXHAUSTED
     ├── Unavailable      a dependency is out of reach; nothing was changed, retry  503 UNAVAILABLE
+    │   ├── OutcomeUnknown  a write reached a dependency that stopped answering: it may or may not
+    │   │                have been made; repeat it with the same idempotency key  503 UNAVAILABLE
     │   └── TimedOut     a dependency did not answer in time  504 DEADLINE_EXCEEDED
     └── Failed           a dependency broke (our fault); quote the request id  502 INTERNAL
 """
@@ -81,11 +83,22 @@ class RateLimited(FlockError):
 
 
 class Unavailable(FlockError):
-    """Nothing was changed; the same request may be sent again after ``retry_after`` seconds."""
+    """A dependency is out of reach; the request may be sent again after ``retry_after`` seconds. An
+    ``Unavailable`` itself means nothing was changed; its members say what they know instead."""
 
     code = "unavailable"
     title = "Service unavailable"
     retry_after: float = 2.0
+
+
+class OutcomeUnknown(Unavailable):
+    """A write reached a dependency and the connection broke (or the deadline passed) before it
+    answered: the change may or may not have been made. Repeating it is safe only when it is
+    idempotent or carries the same idempotency key."""
+
+    code = "outcome_unknown"
+    title = "The outcome is unknown"
+    retry_after: float = 1.0
 
 
 class TimedOut(Unavailable):

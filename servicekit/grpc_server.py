@@ -13,6 +13,10 @@ turns what the method raises into a status, in one place for every service:
 - an error the service's ``is_timeout`` recognises: DEADLINE_EXCEEDED;
 - an error its ``is_outage`` recognises (its database out of reach): UNAVAILABLE, logged as a warning;
 - anything else: INTERNAL, logged with its traceback and the caller's request id.
+
+Every status the guard sends carries ``flock-reason``, its own refusals included: so a client can
+tell a status the service answered with (it ran, or refused, the call) from one its gRPC library made
+up when the connection broke (the call may or may not have run).
 """
 
 from __future__ import annotations
@@ -119,13 +123,11 @@ class Guard:
         async def guarded(servicer: Servicer, request: Request, context: Context) -> Response:
             remaining = context.time_remaining()
             if remaining is not None and remaining < self._min_useful_seconds:
-                await context.abort(
-                    grpc.StatusCode.DEADLINE_EXCEEDED, "The deadline passed before the call began."
-                )
+                await _abort(context, TimedOut("The deadline passed before the call began."))
             try:
                 return await handler(servicer, request, context)
             except FlockError as error:
-                await context.abort(status_of(error), str(error), trailing_metadata=trailing_metadata(error))
+                await _abort(context, error)
             except Exception as error:  # noqa: BLE001 - every failure becomes a status
                 await self._fail(handler.__name__, context, error)
             raise AssertionError("unreachable: context.abort raises")
@@ -134,13 +136,18 @@ class Guard:
 
     async def _fail(self, name: str, context: Context, error: Exception) -> NoReturn:
         if self._is_timeout(error):
-            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "The deadline passed.")
+            await _abort(context, TimedOut("The deadline passed."))
         request_id = dict(context.invocation_metadata() or ()).get(REQUEST_ID_METADATA, "")
         if self._is_outage(error):
             self._log.warning("%s failed, dependency unreachable (request %s): %r", name, request_id, error)
-            await context.abort(grpc.StatusCode.UNAVAILABLE, self._unavailable)
+            await _abort(context, Unavailable(self._unavailable))
         self._log.exception("%s failed (request %s)", name, request_id)
-        await context.abort(grpc.StatusCode.INTERNAL, "Internal error.")
+        await _abort(context, Failed("Internal error.", code="internal"))
+
+
+async def _abort(context: Context, error: FlockError) -> NoReturn:
+    await context.abort(status_of(error), str(error), trailing_metadata=trailing_metadata(error))
+    raise AssertionError("unreachable: context.abort raises")
 
 
 class GrpcServer:

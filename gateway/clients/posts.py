@@ -13,7 +13,7 @@ from typing import Generic, Literal, TypeVar
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway.clients.channel import HealthProbe, call_service
+from gateway.clients.channel import Call, HealthProbe, call_service
 from idl.flock import wire
 from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
@@ -111,6 +111,11 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
+def _create(idempotency_key: str) -> Call:
+    """A create is safe to send twice only with an idempotency key."""
+    return Call.IDEMPOTENT if idempotency_key else Call.ONCE
+
+
 def _time(timestamp: Timestamp) -> datetime.datetime:
     return timestamp.ToDatetime(tzinfo=datetime.UTC)
 
@@ -147,6 +152,7 @@ class PostsClient:
     SERVICE = "posts"
 
     def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
+        self._channel = channel
         self._stub: posts_pb2_grpc.PostsServiceAsyncStub = posts_pb2_grpc.PostsServiceStub(channel)
         self._health = HealthProbe(channel, "flock.posts.v1.PostsService", timeout)
         self._timeout = timeout
@@ -164,14 +170,25 @@ class PostsClient:
         bound._caller, bound._request_id = caller, request_id
         return bound
 
-    async def _call(self, method: Callable[..., Awaitable[Reply]], request: object) -> Reply:
+    async def _call(
+        self,
+        method: Callable[..., Awaitable[Reply]],
+        request: object,
+        call: Call = Call.READ,
+        gone: Reply | None = None,
+    ) -> Reply:
+        """``method(request)``, repeated once where ``call`` allows it (see
+        :func:`gateway.clients.channel.call_service`)."""
         return await call_service(
             self.SERVICE,
+            self._channel,
             method,
             request,
+            call=call,
             deadline=self._timeout,
             request_id=self._request_id,
             reasons=REASONS,
+            gone=gone,
         )
 
     async def _reader(self, among: Sequence[uuid.UUID] | None = None) -> pb.Caller:
@@ -183,7 +200,11 @@ class PostsClient:
         return self._caller.message(await self._caller.following(among))
 
     async def _about_one_post(
-        self, method: Callable[..., Awaitable[Reply]], request: Callable[[pb.Caller], object]
+        self,
+        method: Callable[..., Awaitable[Reply]],
+        request: Callable[[pb.Caller], object],
+        call: Call = Call.READ,
+        gone: Reply | None = None,
     ) -> Reply:
         """A call about one post, made with ``request(caller)``. Most posts are public or the caller's
         own, which needs none of their follows: ask without them first (no graph read, no list on the
@@ -191,26 +212,27 @@ class PostsClient:
         with them: it may be a followers-only post of someone they follow. A call answered NOT_FOUND
         changed nothing, so asking again is safe, for a like or a comment too."""
         try:
-            return await self._call(method, request(self._caller.message()))
+            return await self._call(method, request(self._caller.message()), call, gone)
         except PostNotFound:
             if self._caller.user_id is None:
                 raise
             following = await self._caller.following(None)
             if not following:
                 raise
-            return await self._call(method, request(self._caller.message(following)))
+            return await self._call(method, request(self._caller.message(following)), call, gone)
 
     async def create_post(
         self, text: str, visibility: VisibilityName, idempotency_key: str
     ) -> tuple[PostRecord, bool]:
-        """The new post, and whether it was a replay of an earlier request with the same key."""
+        """The new post, and whether it was a replay of an earlier request with the same key (or of
+        this one: the gateway repeats a create with a key whose answer was lost)."""
         request = pb.CreatePostRequest(
             caller=self._caller.message(),
             text=text,
             visibility=VISIBILITIES[visibility],
             idempotency_key=idempotency_key,
         )
-        reply = await self._call(self._stub.CreatePost, request)
+        reply = await self._call(self._stub.CreatePost, request, _create(idempotency_key))
         return _post(reply.post), reply.replayed
 
     async def update_post(
@@ -224,12 +246,16 @@ class PostsClient:
                 text=text,
                 visibility=VISIBILITIES[visibility] if visibility else pb.VISIBILITY_UNSPECIFIED,
             ),
+            Call.IDEMPOTENT,  # it sets values: the same request twice sets them once
         )
         return _post(reply.post)
 
     async def delete_post(self, post_id: uuid.UUID) -> None:
         await self._about_one_post(
-            self._stub.DeletePost, lambda caller: pb.DeletePostRequest(caller=caller, post_id=str(post_id))
+            self._stub.DeletePost,
+            lambda caller: pb.DeletePostRequest(caller=caller, post_id=str(post_id)),
+            Call.IDEMPOTENT,
+            gone=pb.DeletePostResponse(),
         )
 
     async def get_post(self, post_id: uuid.UUID) -> PostRecord:
@@ -262,7 +288,9 @@ class PostsClient:
 
     async def like(self, post_id: uuid.UUID) -> PostRecord:
         reply = await self._about_one_post(
-            self._stub.LikePost, lambda caller: pb.LikePostRequest(caller=caller, post_id=str(post_id))
+            self._stub.LikePost,
+            lambda caller: pb.LikePostRequest(caller=caller, post_id=str(post_id)),
+            Call.IDEMPOTENT,
         )
         return _post(reply.post)
 
@@ -271,17 +299,26 @@ class PostsClient:
         all the same). Asked with the caller's follows from the start: without them, a followers-only
         post would look out of sight and the answer would hold no post."""
         request = pb.UnlikePostRequest(caller=await self._reader(), post_id=str(post_id))
-        reply = await self._call(self._stub.UnlikePost, request)
+        reply = await self._call(self._stub.UnlikePost, request, Call.IDEMPOTENT)
         return _post(reply.post) if reply.HasField("post") else None
 
-    async def add_comment(self, post_id: uuid.UUID, parent_id: uuid.UUID | None, text: str) -> CommentRecord:
+    async def add_comment(
+        self, post_id: uuid.UUID, parent_id: uuid.UUID | None, text: str, idempotency_key: str
+    ) -> tuple[CommentRecord, bool]:
+        """The new comment, and whether it was a replay of an earlier request with the same key (or
+        of this one: the gateway repeats a create with a key whose answer was lost)."""
         reply = await self._about_one_post(
             self._stub.AddComment,
             lambda caller: pb.AddCommentRequest(
-                caller=caller, post_id=str(post_id), parent_id=str(parent_id or ""), text=text
+                caller=caller,
+                post_id=str(post_id),
+                parent_id=str(parent_id or ""),
+                text=text,
+                idempotency_key=idempotency_key,
             ),
+            _create(idempotency_key),
         )
-        return _comment(reply.comment)
+        return _comment(reply.comment), reply.replayed
 
     async def list_comments(
         self, post_id: uuid.UUID, parent_id: uuid.UUID | None, limit: int, cursor: str | None
@@ -318,4 +355,6 @@ class PostsClient:
             lambda caller: pb.DeleteCommentRequest(
                 caller=caller, post_id=str(post_id), comment_id=str(comment_id)
             ),
+            Call.IDEMPOTENT,
+            gone=pb.DeleteCommentResponse(),
         )

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import grpc
 
-from gateway.clients.channel import HealthProbe, call_service
+from gateway.clients.channel import Call, HealthProbe, call_service
 from idl.flock.stats.v1 import stats_pb2 as stats_pb
 from idl.flock.stats.v1 import stats_pb2_grpc
 
@@ -65,6 +65,7 @@ class StatsClient:
     SERVICE = "stats"
 
     def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
+        self._channel = channel
         self._stub: stats_pb2_grpc.StatsServiceAsyncStub = stats_pb2_grpc.StatsServiceStub(channel)
         self._health = HealthProbe(channel, "flock.stats.v1.StatsService", timeout)
         self._timeout = timeout
@@ -81,8 +82,16 @@ class StatsClient:
         return bound
 
     async def _call(self, method: Callable[..., Awaitable[Reply]], request: object) -> Reply:
+        # Every call of the stats service is a read.
         return await call_service(
-            self.SERVICE, method, request, deadline=self._timeout, request_id=self._request_id, reasons={}
+            self.SERVICE,
+            self._channel,
+            method,
+            request,
+            call=Call.READ,
+            deadline=self._timeout,
+            request_id=self._request_id,
+            reasons={},
         )
 
     async def post_stats(self, post_ids: list[uuid.UUID]) -> dict[uuid.UUID, PostStatsRecord]:

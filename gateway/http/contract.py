@@ -5,7 +5,7 @@ fields (``additionalProperties: false``).
 Most statuses follow from what a route is, so they are derived here rather than written 40 times:
 
 - every API route: 422 (a query parameter it does not know, or given twice), 503 (a database or
-  service out of reach; nothing was changed);
+  service out of reach, so nothing was changed; or, for a write, its outcome unknown);
 - a route with a body: 400 (not JSON, not UTF-8, nested too deep), 413, 415, 422;
 - a route with a cursor: 400 (``invalid_cursor``);
 - a route with path parameters: 404;
@@ -44,8 +44,10 @@ _DESCRIPTIONS = {
     422: "Some input is invalid, unknown or repeated; `errors` names each",
     429: "Too many attempts; retry after `Retry-After` seconds",
     502: "A service failed; quote the `request_id`",
-    503: "A database or service is unreachable; nothing was changed; retry after `Retry-After`",
-    504: "A service did not answer in time; retry (a post with the same `Idempotency-Key`)",
+    503: "A database or service is unreachable (`unavailable`: nothing was changed), or a write reached "
+    "a service that stopped answering (`outcome_unknown`: it may or may not have been made; repeat it "
+    "with the same `Idempotency-Key`); retry after `Retry-After`",
+    504: "A service did not answer a read in time, or could not be reached in time; retry",
 }
 # Dependencies that read the caller's token, and those that call an internal service.
 _AUTHENTICATING = {"principal", "viewer"}

@@ -29,6 +29,7 @@ IdempotencyKey = Annotated[
         max_length=200,
         pattern=r"^[\x21-\x7e]+$",
         description="1–200 printable ASCII characters, no spaces. Repeats with the same key within 24 h "
-        "return the first post instead of making another.",
+        "return what the first request made instead of making it again; a key names one request (the "
+        "same key with another body is 409 `idempotency_key_reused`).",
     ),
 ]

@@ -33,6 +33,13 @@ def provide_posts(
 
 
 DEPENDENCIES = {"posts": Provide(provide_posts, sync_to_thread=False)}
+
+
+def _replayed(replayed: bool) -> dict[str, str]:
+    """The header that says an answer is the first one of an earlier request with the same key."""
+    return {"Idempotent-Replayed": "true"} if replayed else {}
+
+
 ParentId = Annotated[uuid.UUID | None, QueryParameter(description="List the replies to this comment.")]
 
 
@@ -53,9 +60,7 @@ class PostsController(Controller):
     ) -> Response[Post]:
         visibility = None if data.visibility is UNSET else data.visibility
         view, replayed = await posts.create(principal.account, data.text, visibility, idempotency_key)
-        headers = {"Location": f"/api/v1/posts/{view.id}"}
-        if replayed:
-            headers["Idempotent-Replayed"] = "true"
+        headers = {"Location": f"/api/v1/posts/{view.id}", **_replayed(replayed)}
         return Response(view, status_code=HTTP_201_CREATED, headers=headers)
 
     @get("/{post_id:uuid}", summary="Read a post (public posts need no token)")
@@ -120,12 +125,18 @@ class PostsController(Controller):
         guards=[signed_in],
         security=SECURITY,
         status_code=HTTP_201_CREATED,
+        responses=problems(409),
         summary="Comment or reply",
     )
     async def comment(
-        self, post_id: FromPath[uuid.UUID], data: JSONBody[CommentCreate], posts: NamedDependency[Posts]
-    ) -> Comment:
-        return await posts.comment(post_id, data.parent_id, data.text)
+        self,
+        post_id: FromPath[uuid.UUID],
+        data: JSONBody[CommentCreate],
+        posts: NamedDependency[Posts],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Comment]:
+        view, replayed = await posts.comment(post_id, data.parent_id, data.text, idempotency_key)
+        return Response(view, status_code=HTTP_201_CREATED, headers=_replayed(replayed))
 
     @get("/{post_id:uuid}/comments", summary="Comments of a post, oldest first; `parent_id` lists replies")
     async def comments(

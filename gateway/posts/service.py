@@ -70,10 +70,13 @@ class Posts:
         [post] = await post_views(self._authors, [record])
         return post
 
-    async def comment(self, post_id: uuid.UUID, parent_id: uuid.UUID | None, text: str) -> Comment:
-        record = await self._client.add_comment(post_id, parent_id, text)
+    async def comment(
+        self, post_id: uuid.UUID, parent_id: uuid.UUID | None, text: str, idempotency_key: str | None
+    ) -> tuple[Comment, bool]:
+        """The new comment, and whether it replays an earlier request with the same key."""
+        record, replayed = await self._client.add_comment(post_id, parent_id, text, idempotency_key or "")
         [comment] = await comment_views(self._authors, [record])
-        return comment
+        return comment, replayed
 
     async def comments(
         self, post_id: uuid.UUID, parent_id: uuid.UUID | None, limit: int, cursor: str | None

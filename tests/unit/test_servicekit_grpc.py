@@ -1,6 +1,6 @@
 """The gRPC guard with a fake context: each error family becomes its status code, with the stable code
 and the field in trailing metadata; an outage is UNAVAILABLE, a timeout DEADLINE_EXCEEDED, anything
-else INTERNAL; a call whose deadline has passed is refused before any work."""
+else INTERNAL, each with its reason too; a call whose deadline has passed is refused before any work."""
 
 from __future__ import annotations
 
@@ -124,28 +124,38 @@ def test_an_invalid_field_is_named_in_the_metadata() -> None:
     )
 
 
-def test_an_outage_is_unavailable_without_metadata() -> None:
+# Every status the guard sends carries a reason, its own included: a status without one was made up by
+# the caller's gRPC library (the connection broke), which the gateway tells apart.
+
+
+def test_an_outage_is_unavailable_with_its_reason() -> None:
     got = aborted(Servicer(Outage()))
     assert (got.code, got.details, got.metadata) == (
         grpc.StatusCode.UNAVAILABLE,
         "The test database is unavailable.",
-        (),
+        (("flock-reason", "unavailable"),),
     )
 
 
-def test_a_timeout_is_deadline_exceeded() -> None:
-    assert aborted(Servicer(Slow())).code == grpc.StatusCode.DEADLINE_EXCEEDED
+def test_a_timeout_is_deadline_exceeded_with_its_reason() -> None:
+    got = aborted(Servicer(Slow()))
+    assert (got.code, got.metadata) == (grpc.StatusCode.DEADLINE_EXCEEDED, (("flock-reason", "timeout"),))
 
 
 def test_anything_else_is_internal_and_logged_with_the_request_id(caplog: pytest.LogCaptureFixture) -> None:
     got = aborted(Servicer(KeyError("bug")))
-    assert (got.code, got.details) == (grpc.StatusCode.INTERNAL, "Internal error.")
+    assert (got.code, got.details, got.metadata) == (
+        grpc.StatusCode.INTERNAL,
+        "Internal error.",
+        (("flock-reason", "internal"),),
+    )
     assert "req-1" in caplog.text
 
 
 def test_a_call_whose_deadline_has_passed_is_refused_before_any_work() -> None:
     servicer = Servicer()
-    assert aborted(servicer, FakeContext(remaining=0.001)).code == grpc.StatusCode.DEADLINE_EXCEEDED
+    got = aborted(servicer, FakeContext(remaining=0.001))
+    assert (got.code, got.metadata) == (grpc.StatusCode.DEADLINE_EXCEEDED, (("flock-reason", "timeout"),))
     assert servicer.calls == 0
     assert call(servicer, FakeContext(remaining=None)) == "HI"
     assert servicer.calls == 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import uuid
 from typing import Any
 
 import httpx
 
-from tests.factories import Member, Members, Posts
+from tests.factories import Member, Members, Posts, api_client
 
 
 def comment(
@@ -146,3 +148,74 @@ def test_comments_page_by_cursor(api: httpx.Client, members: Members, posts: Pos
         if cursor is None:
             break
     assert seen == written
+
+
+# --- idempotency --------------------------------------------------------------------------------
+
+
+def test_a_repeated_idempotency_key_returns_the_first_comment(
+    api: httpx.Client, members: Members, posts: Posts
+) -> None:
+    author = members.create()
+    post = posts.create(author)
+    headers = {"Idempotency-Key": f"c-{uuid.uuid4()}", **author.auth}
+    first = api.post(f"/posts/{post['id']}/comments", json={"text": "only once"}, headers=headers)
+    again = api.post(f"/posts/{post['id']}/comments", json={"text": "only once"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    listed = api.get(f"/posts/{post['id']}/comments").json()["items"]
+    assert [c["id"] for c in listed] == [first.json()["id"]]
+    assert api.get(f"/posts/{post['id']}").json()["comment_count"] == 1
+
+
+def test_concurrent_comments_with_one_key_add_one(gateway_url: str, members: Members, posts: Posts) -> None:
+    author = members.create()
+    post = posts.create(author)
+    headers = {"Idempotency-Key": f"double-click-{uuid.uuid4()}", **author.auth}
+
+    def submit(_: int) -> str:
+        with api_client(gateway_url) as client:
+            response = client.post(f"/posts/{post['id']}/comments", json={"text": "me too"}, headers=headers)
+            assert response.status_code == 201, response.text
+            return str(response.json()["id"])
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        ids = set(pool.map(submit, range(8)))
+    assert len(ids) == 1
+    with api_client(gateway_url) as client:
+        assert client.get(f"/posts/{post['id']}").json()["comment_count"] == 1
+
+
+def test_reusing_a_key_for_another_comment_or_a_post_is_409(
+    api: httpx.Client, members: Members, posts: Posts
+) -> None:
+    author = members.create()
+    post = posts.create(author)
+    headers = {"Idempotency-Key": f"k-{uuid.uuid4()}", **author.auth}
+    assert (
+        api.post(f"/posts/{post['id']}/comments", json={"text": "first"}, headers=headers).status_code == 201
+    )
+    for reused in (
+        api.post(f"/posts/{post['id']}/comments", json={"text": "something else"}, headers=headers),
+        api.post("/posts", json={"text": "first"}, headers=headers),  # a key names one request
+    ):
+        assert reused.status_code == 409, reused.text
+        assert reused.json()["code"] == "idempotency_key_reused"
+        assert [e["field"] for e in reused.json()["errors"]] == ["Idempotency-Key"]
+    assert api.get(f"/posts/{post['id']}").json()["comment_count"] == 1
+
+
+def test_a_malformed_idempotency_key_on_a_comment_is_rejected(
+    api: httpx.Client, members: Members, posts: Posts
+) -> None:
+    author = members.create()
+    post = posts.create(author)
+    response = api.post(
+        f"/posts/{post['id']}/comments",
+        json={"text": "x"},
+        headers={"Idempotency-Key": "has spaces", **author.auth},
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["Idempotency-Key"]

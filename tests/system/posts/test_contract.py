@@ -47,11 +47,18 @@ def test_values_are_converted_from_text() -> None:
         ({**DB, "FLOCK_LOG_LEVEL": "loud"}, "FLOCK_LOG_LEVEL"),
         ({**DB, "FLOCK_POSTS_RELAY_BATCH": "0"}, "FLOCK_POSTS_RELAY_BATCH"),
         ({**DB, "FLOCK_POSTS_RELAY_POLL_MS": "soon"}, "FLOCK_POSTS_RELAY_POLL_MS"),
+        ({**DB, "FLOCK_POSTS_FAULT_AFTER_COMMIT": "comment,everything"}, "FLOCK_POSTS_FAULT_AFTER_COMMIT"),
     ],
 )
 def test_a_bad_setting_names_its_variable(environ: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(environ)
+
+
+def test_the_fault_hook_is_off_unless_set() -> None:
+    assert load_settings(DB).crash_after_commit == frozenset()
+    hooked = load_settings({**DB, "FLOCK_POSTS_FAULT_AFTER_COMMIT": "comment,like"})
+    assert hooked.crash_after_commit == {"comment", "like"}
 
 
 def test_migrations_need_only_the_database_address() -> None:
@@ -70,6 +77,7 @@ def test_variable_names() -> None:
         "FLOCK_KAFKA_BOOTSTRAP",
         "FLOCK_POSTS_RELAY_BATCH",
         "FLOCK_POSTS_RELAY_POLL_MS",
+        "FLOCK_POSTS_FAULT_AFTER_COMMIT",  # test only
     }
 
 

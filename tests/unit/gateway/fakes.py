@@ -14,7 +14,15 @@ from typing import Any
 from litestar import Request
 
 from gateway.auth.service import NotAuthenticated, Principal, Sessions
-from gateway.clients.posts import Caller, Page, PostNotFound, PostRecord, PostsClient, VisibilityName
+from gateway.clients.posts import (
+    Caller,
+    CommentRecord,
+    Page,
+    PostNotFound,
+    PostRecord,
+    PostsClient,
+    VisibilityName,
+)
 from gateway.clients.stats import DayRecord, PostStatsRecord, StatsClient
 from gateway.graph.service import Graph
 from gateway.http.ratelimit import RateLimiter
@@ -81,11 +89,14 @@ class NoRateLimits(RateLimiter):
 
 
 class FakePosts(PostsClient):
-    """Public posts in a dict; records what it was asked to create."""
+    """Public posts in a dict; records what it was asked to create. Comments replay by idempotency
+    key; ``failure``, when set, is what every comment raises (an outage, an unknown outcome)."""
 
     def __init__(self) -> None:
         self.posts: dict[uuid.UUID, PostRecord] = {}
         self.created: list[tuple[str, VisibilityName]] = []
+        self.comments_by_key: dict[str, CommentRecord] = {}
+        self.failure: Exception | None = None
 
     def for_request(self, request_id: str, caller: Caller) -> PostsClient:
         return self
@@ -110,6 +121,21 @@ class FakePosts(PostsClient):
     async def list_posts(self, author_id: uuid.UUID, limit: int, cursor: str | None) -> Page[PostRecord]:
         mine = [post for post in self.posts.values() if post.author_id == author_id]
         return Page(mine[:limit], None)
+
+    async def add_comment(
+        self, post_id: uuid.UUID, parent_id: uuid.UUID | None, text: str, idempotency_key: str
+    ) -> tuple[CommentRecord, bool]:
+        if self.failure is not None:
+            raise self.failure
+        if post_id not in self.posts:
+            raise PostNotFound("No such post.")
+        if idempotency_key in self.comments_by_key:
+            return self.comments_by_key[idempotency_key], True
+        author_id = self.posts[post_id].author_id
+        record = CommentRecord(uuid.uuid4(), post_id, author_id, parent_id, text, NOW, 0)
+        if idempotency_key:
+            self.comments_by_key[idempotency_key] = record
+        return record, False
 
 
 class FakeStats(StatsClient):

@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 
 from gateway.app import create_app
 from gateway.services import Services
+from servicekit import errors
 from tests.unit.gateway.fakes import FakePosts, FakeStats, account, fake_services
 
 ADA = account("ada")
@@ -96,3 +97,37 @@ def test_a_forged_cursor_is_refused_before_any_call(client: TestClient[Litestar]
 def test_the_problem_catalog_lists_every_domain_error(client: TestClient[Litestar]) -> None:
     codes = {problem["code"] for problem in client.get("/problems").json()}
     assert {"username_taken", "private_account", "post_not_found", "invalid_cursor", "timeout"} <= codes
+    assert {"unavailable", "outcome_unknown"} <= codes
+
+
+def test_a_comment_repeated_with_its_key_is_marked_replayed(
+    client: TestClient[Litestar], services: Services
+) -> None:
+    assert isinstance(services.posts, FakePosts)
+    post = services.posts.add(ADA, "hello")
+    headers = {"Idempotency-Key": "comment-1", **signed_in("ada")}
+    first = client.post(f"/api/v1/posts/{post.id}/comments", json={"text": "hi"}, headers=headers)
+    again = client.post(f"/api/v1/posts/{post.id}/comments", json={"text": "hi"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert "idempotent-replayed" not in first.headers
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "retry_after"),
+    [
+        (errors.OutcomeUnknown("It may or may not have been made."), "outcome_unknown", "1"),
+        (errors.Unavailable("Nothing was changed."), "unavailable", "2"),
+    ],
+)
+def test_a_lost_answer_and_an_unreachable_service_are_told_apart(
+    client: TestClient[Litestar], services: Services, failure: errors.Unavailable, code: str, retry_after: str
+) -> None:
+    assert isinstance(services.posts, FakePosts)
+    post = services.posts.add(ADA, "hello")
+    services.posts.failure = failure
+    response = client.post(f"/api/v1/posts/{post.id}/comments", json={"text": "hi"}, headers=signed_in("ada"))
+    assert response.status_code == 503
+    assert (response.json()["code"], response.json()["detail"]) == (code, str(failure))
+    assert response.headers["retry-after"] == retry_after

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eidl/flock/posts/v1/posts.proto\x12\x0e\x66lock.posts.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"P\n\x06\x43\x61ller\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\"\n\x04role\x18\x02 \x01(\x0e\x32\x14.flock.posts.v1.Role\x12\x11\n\tfollowing\x18\x03 \x03(\t\"\x87\x02\n\x04Post\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tauthor_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12.\n\nvisibility\x18\x04 \x01(\x0e\x32\x1a.flock.posts.v1.Visibility\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlike_count\x18\x07 \x01(\x03\x12\x15\n\rcomment_count\x18\x08 \x01(\x03\x12\x17\n\x0fliked_by_caller\x18\t \x01(\x08\"\x9f\x01\n\x07\x43omment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tauthor_id\x18\x03 \x01(\t\x12\x11\n\tparent_id\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0breply_count\x18\x07 \x01(\x03\"\x92\x01\n\x11\x43reatePostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0c\n\x04text\x18\x02 \x01(\t\x12.\n\nvisibility\x18\x03 \x01(\x0e\x32\x1a.flock.posts.v1.Visibility\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"J\n\x12\x43reatePostResponse\x12\"\n\x04post\x18\x01 \x01(\x0b\x32\x14.flock.posts.v1.Post\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"\x98\x01\n\x11UpdatePostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\x04text\x18\x03 \x01(\tH\x00\x88\x01\x01\x12.\n\nvisibility\x18\x04 \x01(\x0e\x32\x1a.flock.posts.v1.VisibilityB\x07\n\x05_text\"8\n\x12UpdatePostResponse\x12\"\n\x04post\x18\x01 \x01(\x0b\x32\x14.flock.posts.v1.Post\"L\n\x11\x44\x65letePostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\"\x14\n\x12\x44\x65letePostResponse\"I\n\x0eGetPostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\"5\n\x0fGetPostResponse\x12\"\n\x04post\x18\x01 \x01(\x0b\x32\x14.flock.posts.v1.Post\"K\n\x0fGetPostsRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x10\n\x08post_ids\x18\x02 \x03(\t\"7\n\x10GetPostsResponse\x12#\n\x05posts\x18\x01 \x03(\x0b\x32\x14.flock.posts.v1.Post\"t\n\x10ListPostsRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x11\n\tauthor_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Q\n\x11ListPostsResponse\x12#\n\x05posts\x18\x01 \x03(\x0b\x32\x14.flock.posts.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"m\n\x11\x41\x64\x64\x43ommentRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\">\n\x12\x41\x64\x64\x43ommentResponse\x12(\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x17.flock.posts.v1.Comment\"\x88\x01\n\x13ListCommentsRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"Z\n\x14ListCommentsResponse\x12)\n\x08\x63omments\x18\x01 \x03(\x0b\x32\x17.flock.posts.v1.Comment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"c\n\x14\x44\x65leteCommentRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x12\n\ncomment_id\x18\x03 \x01(\t\"\x17\n\x15\x44\x65leteCommentResponse\"J\n\x0fLikePostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\"6\n\x10LikePostResponse\x12\"\n\x04post\x18\x01 \x01(\x0b\x32\x14.flock.posts.v1.Post\"L\n\x11UnlikePostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\"8\n\x12UnlikePostResponse\x12\"\n\x04post\x18\x01 \x01(\x0b\x32\x14.flock.posts.v1.Post\"w\n\x15ListLikedPostsRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"V\n\x16ListLikedPostsResponse\x12#\n\x05posts\x18\x01 \x03(\x0b\x32\x14.flock.posts.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"`\n\x0fListFeedRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x10ListFeedResponse\x12#\n\x05posts\x18\x01 \x03(\x0b\x32\x14.flock.posts.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"r\n\x12SearchPostsRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\r\n\x05query\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"S\n\x13SearchPostsResponse\x12#\n\x05posts\x18\x01 \x03(\x0b\x32\x14.flock.posts.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*O\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_USER\x10\x01\x12\x12\n\x0eROLE_MODERATOR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03*q\n\nVisibility\x12\x1a\n\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x15\n\x11VISIBILITY_PUBLIC\x10\x01\x12\x16\n\x12VISIBILITY_PRIVATE\x10\x02\x12\x18\n\x14VISIBILITY_FOLLOWERS\x10\x03\x32\xb4\t\n\x0cPostsService\x12S\n\nCreatePost\x12!.flock.posts.v1.CreatePostRequest\x1a\".flock.posts.v1.CreatePostResponse\x12S\n\nUpdatePost\x12!.flock.posts.v1.UpdatePostRequest\x1a\".flock.posts.v1.UpdatePostResponse\x12S\n\nDeletePost\x12!.flock.posts.v1.DeletePostRequest\x1a\".flock.posts.v1.DeletePostResponse\x12J\n\x07GetPost\x12\x1e.flock.posts.v1.GetPostRequest\x1a\x1f.flock.posts.v1.GetPostResponse\x12M\n\x08GetPosts\x12\x1f.flock.posts.v1.GetPostsRequest\x1a .flock.posts.v1.GetPostsResponse\x12P\n\tListPosts\x12 .flock.posts.v1.ListPostsRequest\x1a!.flock.posts.v1.ListPostsResponse\x12S\n\nAddComment\x12!.flock.posts.v1.AddCommentRequest\x1a\".flock.posts.v1.AddCommentResponse\x12Y\n\x0cListComments\x12#.flock.posts.v1.ListCommentsRequest\x1a$.flock.posts.v1.ListCommentsResponse\x12\\\n\rDeleteComment\x12$.flock.posts.v1.DeleteCommentRequest\x1a%.flock.posts.v1.DeleteCommentResponse\x12M\n\x08LikePost\x12\x1f.flock.posts.v1.LikePostRequest\x1a .flock.posts.v1.LikePostResponse\x12S\n\nUnlikePost\x12!.flock.posts.v1.UnlikePostRequest\x1a\".flock.posts.v1.UnlikePostResponse\x12_\n\x0eListLikedPosts\x12%.flock.posts.v1.ListLikedPostsRequest\x1a&.flock.posts.v1.ListLikedPostsResponse\x12M\n\x08ListFeed\x12\x1f.flock.posts.v1.ListFeedRequest\x1a .flock.posts.v1.ListFeedResponse\x12V\n\x0bSearchPosts\x12\".flock.posts.v1.SearchPostsRequest\x1a#.flock.posts.v1.SearchPostsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eidl/flock/posts/v1/posts.proto\x12\x0e\x66lock.posts.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"P\n\x06\x43\x61ller\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\"\n\x04role\x18\x02 \x01(\x0e\x32\x14.flock.posts.v1.Role\x12\x11\n\tfollowing\x18\x03 \x03(\t\"\x87\x02\n\x04Post\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tauthor_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12.\n\nvisibility\x18\x04 \x01(\x0e\x32\x1a.flock.posts.v1.Visibility\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlike_count\x18\x07 \x01(\x03\x12\x15\n\rcomment_count\x18\x08 \x01(\x03\x12\x17\n\x0fliked_by_caller\x18\t \x01(\x08\"\x9f\x01\n\x07\x43omment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tauthor_id\x18\x03 \x01(\t\x12\x11\n\tparent_id\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0breply_count\x18\x07 \x01(\x03\"\x92\x01\n\x11\x43reatePostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0c\n\x04text\x18\x02 \x01(\t\x12.\n\nvisibility\x18\x03 \x01(\x0e\x32\x1a.flock.posts.v1.Visibility\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"J\n\x12\x43reatePostResponse\x12\"\n\x04post\x18\x01 \x01(\x0b\x32\x14.flock.posts.v1.Post\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"\x98\x01\n\x11UpdatePostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\x04text\x18\x03 \x01(\tH\x00\x88\x01\x01\x12.\n\nvisibility\x18\x04 \x01(\x0e\x32\x1a.flock.posts.v1.VisibilityB\x07\n\x05_text\"8\n\x12UpdatePostResponse\x12\"\n\x04post\x18\x01 \x01(\x0b\x32\x14.flock.posts.v1.Post\"L\n\x11\x44\x65letePostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\"\x14\n\x12\x44\x65letePostResponse\"I\n\x0eGetPostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\"5\n\x0fGetPostResponse\x12\"\n\x04post\x18\x01 \x01(\x0b\x32\x14.flock.posts.v1.Post\"K\n\x0fGetPostsRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x10\n\x08post_ids\x18\x02 \x03(\t\"7\n\x10GetPostsResponse\x12#\n\x05posts\x18\x01 \x03(\x0b\x32\x14.flock.posts.v1.Post\"t\n\x10ListPostsRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x11\n\tauthor_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Q\n\x11ListPostsResponse\x12#\n\x05posts\x18\x01 \x03(\x0b\x32\x14.flock.posts.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x86\x01\n\x11\x41\x64\x64\x43ommentRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"P\n\x12\x41\x64\x64\x43ommentResponse\x12(\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x17.flock.posts.v1.Comment\x12\x10\n\x08replayed\x18\x02 \x01(\x08\"\x88\x01\n\x13ListCommentsRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"Z\n\x14ListCommentsResponse\x12)\n\x08\x63omments\x18\x01 \x03(\x0b\x32\x17.flock.posts.v1.Comment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"c\n\x14\x44\x65leteCommentRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\x12\x12\n\ncomment_id\x18\x03 \x01(\t\"\x17\n\x15\x44\x65leteCommentResponse\"J\n\x0fLikePostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\"6\n\x10LikePostResponse\x12\"\n\x04post\x18\x01 \x01(\x0b\x32\x14.flock.posts.v1.Post\"L\n\x11UnlikePostRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07post_id\x18\x02 \x01(\t\"8\n\x12UnlikePostResponse\x12\"\n\x04post\x18\x01 \x01(\x0b\x32\x14.flock.posts.v1.Post\"w\n\x15ListLikedPostsRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"V\n\x16ListLikedPostsResponse\x12#\n\x05posts\x18\x01 \x03(\x0b\x32\x14.flock.posts.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"`\n\x0fListFeedRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x10ListFeedResponse\x12#\n\x05posts\x18\x01 \x03(\x0b\x32\x14.flock.posts.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"r\n\x12SearchPostsRequest\x12&\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x16.flock.posts.v1.Caller\x12\r\n\x05query\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"S\n\x13SearchPostsResponse\x12#\n\x05posts\x18\x01 \x03(\x0b\x32\x14.flock.posts.v1.Post\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*O\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_USER\x10\x01\x12\x12\n\x0eROLE_MODERATOR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03*q\n\nVisibility\x12\x1a\n\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x15\n\x11VISIBILITY_PUBLIC\x10\x01\x12\x16\n\x12VISIBILITY_PRIVATE\x10\x02\x12\x18\n\x14VISIBILITY_FOLLOWERS\x10\x03\x32\xb4\t\n\x0cPostsService\x12S\n\nCreatePost\x12!.flock.posts.v1.CreatePostRequest\x1a\".flock.posts.v1.CreatePostResponse\x12S\n\nUpdatePost\x12!.flock.posts.v1.UpdatePostRequest\x1a\".flock.posts.v1.UpdatePostResponse\x12S\n\nDeletePost\x12!.flock.posts.v1.DeletePostRequest\x1a\".flock.posts.v1.DeletePostResponse\x12J\n\x07GetPost\x12\x1e.flock.posts.v1.GetPostRequest\x1a\x1f.flock.posts.v1.GetPostResponse\x12M\n\x08GetPosts\x12\x1f.flock.posts.v1.GetPostsRequest\x1a .flock.posts.v1.GetPostsResponse\x12P\n\tListPosts\x12 .flock.posts.v1.ListPostsRequest\x1a!.flock.posts.v1.ListPostsResponse\x12S\n\nAddComment\x12!.flock.posts.v1.AddCommentRequest\x1a\".flock.posts.v1.AddCommentResponse\x12Y\n\x0cListComments\x12#.flock.posts.v1.ListCommentsRequest\x1a$.flock.posts.v1.ListCommentsResponse\x12\\\n\rDeleteComment\x12$.flock.posts.v1.DeleteCommentRequest\x1a%.flock.posts.v1.DeleteCommentResponse\x12M\n\x08LikePost\x12\x1f.flock.posts.v1.LikePostRequest\x1a .flock.posts.v1.LikePostResponse\x12S\n\nUnlikePost\x12!.flock.posts.v1.UnlikePostRequest\x1a\".flock.posts.v1.UnlikePostResponse\x12_\n\x0eListLikedPosts\x12%.flock.posts.v1.ListLikedPostsRequest\x1a&.flock.posts.v1.ListLikedPostsResponse\x12M\n\x08ListFeed\x12\x1f.flock.posts.v1.ListFeedRequest\x1a .flock.posts.v1.ListFeedResponse\x12V\n\x0bSearchPosts\x12\".flock.posts.v1.SearchPostsRequest\x1a#.flock.posts.v1.SearchPostsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'idl.flock.posts.v1.posts_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=2986
-  _globals['_ROLE']._serialized_end=3065
-  _globals['_VISIBILITY']._serialized_start=3067
-  _globals['_VISIBILITY']._serialized_end=3180
+  _globals['_ROLE']._serialized_start=3030
+  _globals['_ROLE']._serialized_end=3109
+  _globals['_VISIBILITY']._serialized_start=3111
+  _globals['_VISIBILITY']._serialized_end=3224
   _globals['_CALLER']._serialized_start=83
   _globals['_CALLER']._serialized_end=163
   _globals['_POST']._serialized_start=166
@@ -66,38 +66,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTPOSTSREQUEST']._serialized_end=1511
   _globals['_LISTPOSTSRESPONSE']._serialized_start=1513
   _globals['_LISTPOSTSRESPONSE']._serialized_end=1594
-  _globals['_ADDCOMMENTREQUEST']._serialized_start=1596
-  _globals['_ADDCOMMENTREQUEST']._serialized_end=1705
-  _globals['_ADDCOMMENTRESPONSE']._serialized_start=1707
-  _globals['_ADDCOMMENTRESPONSE']._serialized_end=1769
-  _globals['_LISTCOMMENTSREQUEST']._serialized_start=1772
-  _globals['_LISTCOMMENTSREQUEST']._serialized_end=1908
-  _globals['_LISTCOMMENTSRESPONSE']._serialized_start=1910
-  _globals['_LISTCOMMENTSRESPONSE']._serialized_end=2000
-  _globals['_DELETECOMMENTREQUEST']._serialized_start=2002
-  _globals['_DELETECOMMENTREQUEST']._serialized_end=2101
-  _globals['_DELETECOMMENTRESPONSE']._serialized_start=2103
-  _globals['_DELETECOMMENTRESPONSE']._serialized_end=2126
-  _globals['_LIKEPOSTREQUEST']._serialized_start=2128
-  _globals['_LIKEPOSTREQUEST']._serialized_end=2202
-  _globals['_LIKEPOSTRESPONSE']._serialized_start=2204
-  _globals['_LIKEPOSTRESPONSE']._serialized_end=2258
-  _globals['_UNLIKEPOSTREQUEST']._serialized_start=2260
-  _globals['_UNLIKEPOSTREQUEST']._serialized_end=2336
-  _globals['_UNLIKEPOSTRESPONSE']._serialized_start=2338
-  _globals['_UNLIKEPOSTRESPONSE']._serialized_end=2394
-  _globals['_LISTLIKEDPOSTSREQUEST']._serialized_start=2396
-  _globals['_LISTLIKEDPOSTSREQUEST']._serialized_end=2515
-  _globals['_LISTLIKEDPOSTSRESPONSE']._serialized_start=2517
-  _globals['_LISTLIKEDPOSTSRESPONSE']._serialized_end=2603
-  _globals['_LISTFEEDREQUEST']._serialized_start=2605
-  _globals['_LISTFEEDREQUEST']._serialized_end=2701
-  _globals['_LISTFEEDRESPONSE']._serialized_start=2703
-  _globals['_LISTFEEDRESPONSE']._serialized_end=2783
-  _globals['_SEARCHPOSTSREQUEST']._serialized_start=2785
-  _globals['_SEARCHPOSTSREQUEST']._serialized_end=2899
-  _globals['_SEARCHPOSTSRESPONSE']._serialized_start=2901
-  _globals['_SEARCHPOSTSRESPONSE']._serialized_end=2984
-  _globals['_POSTSSERVICE']._serialized_start=3183
-  _globals['_POSTSSERVICE']._serialized_end=4387
+  _globals['_ADDCOMMENTREQUEST']._serialized_start=1597
+  _globals['_ADDCOMMENTREQUEST']._serialized_end=1731
+  _globals['_ADDCOMMENTRESPONSE']._serialized_start=1733
+  _globals['_ADDCOMMENTRESPONSE']._serialized_end=1813
+  _globals['_LISTCOMMENTSREQUEST']._serialized_start=1816
+  _globals['_LISTCOMMENTSREQUEST']._serialized_end=1952
+  _globals['_LISTCOMMENTSRESPONSE']._serialized_start=1954
+  _globals['_LISTCOMMENTSRESPONSE']._serialized_end=2044
+  _globals['_DELETECOMMENTREQUEST']._serialized_start=2046
+  _globals['_DELETECOMMENTREQUEST']._serialized_end=2145
+  _globals['_DELETECOMMENTRESPONSE']._serialized_start=2147
+  _globals['_DELETECOMMENTRESPONSE']._serialized_end=2170
+  _globals['_LIKEPOSTREQUEST']._serialized_start=2172
+  _globals['_LIKEPOSTREQUEST']._serialized_end=2246
+  _globals['_LIKEPOSTRESPONSE']._serialized_start=2248
+  _globals['_LIKEPOSTRESPONSE']._serialized_end=2302
+  _globals['_UNLIKEPOSTREQUEST']._serialized_start=2304
+  _globals['_UNLIKEPOSTREQUEST']._serialized_end=2380
+  _globals['_UNLIKEPOSTRESPONSE']._serialized_start=2382
+  _globals['_UNLIKEPOSTRESPONSE']._serialized_end=2438
+  _globals['_LISTLIKEDPOSTSREQUEST']._serialized_start=2440
+  _globals['_LISTLIKEDPOSTSREQUEST']._serialized_end=2559
+  _globals['_LISTLIKEDPOSTSRESPONSE']._serialized_start=2561
+  _globals['_LISTLIKEDPOSTSRESPONSE']._serialized_end=2647
+  _globals['_LISTFEEDREQUEST']._serialized_start=2649
+  _globals['_LISTFEEDREQUEST']._serialized_end=2745
+  _globals['_LISTFEEDRESPONSE']._serialized_start=2747
+  _globals['_LISTFEEDRESPONSE']._serialized_end=2827
+  _globals['_SEARCHPOSTSREQUEST']._serialized_start=2829
+  _globals['_SEARCHPOSTSREQUEST']._serialized_end=2943
+  _globals['_SEARCHPOSTSRESPONSE']._serialized_start=2945
+  _globals['_SEARCHPOSTSRESPONSE']._serialized_end=3028
+  _globals['_POSTSSERVICE']._serialized_start=3227
+  _globals['_POSTSSERVICE']._serialized_end=4431
 # @@protoc_insertion_point(module_scope)

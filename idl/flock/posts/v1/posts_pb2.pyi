@@ -12,9 +12,16 @@ Errors are gRPC status codes:
   PERMISSION_DENIED  the caller can see it but may not do this (e.g. edit someone else's post);
   UNAUTHENTICATED    the operation needs a caller and none was given;
   INVALID_ARGUMENT   a field is invalid; trailing metadata "flock-field" names it;
-  ALREADY_EXISTS     an idempotency key was reused for a different post.
+  ALREADY_EXISTS     an idempotency key was reused for a different request;
+  UNAVAILABLE        the service's database is out of reach: nothing was changed;
+  DEADLINE_EXCEEDED  the deadline (all but) passed before the service began: nothing was changed.
 Trailing metadata "flock-reason" carries a stable code for each of these: post_not_found,
-comment_not_found, forbidden, unauthenticated, invalid_argument, idempotency_key_reused.
+comment_not_found, forbidden, unauthenticated, invalid_argument, idempotency_key_reused, unavailable,
+timeout (and internal, for INTERNAL). A status without "flock-reason" comes from the caller's gRPC
+library, not from the service: either no connection could be made, and nothing was sent, or the
+request was sent and the connection broke (or the caller's deadline passed) before the answer, and
+a write may or may not have been made. Sending it again is safe for every write but a create
+without an idempotency key (a delete sent again may answer NOT_FOUND: it is gone).
 """
 
 from collections import abc as _abc
@@ -249,7 +256,9 @@ class CreatePostRequest(_message.Message):
     account is private, unless they chose otherwise.)
     """
     idempotency_key: _builtins.str
-    """Optional, up to 200 characters: repeats with the same key within 24 hours return the first post."""
+    """Optional, up to 200 characters: repeats with the same key within 24 hours return the first post.
+    One key space per author, shared with AddComment: a key names one request.
+    """
     @_builtins.property
     def caller(self) -> Global___Caller:
         """Who is posting; required."""
@@ -561,12 +570,17 @@ class AddCommentRequest(_message.Message):
     POST_ID_FIELD_NUMBER: _builtins.int
     PARENT_ID_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     post_id: _builtins.str
     """The post commented on."""
     parent_id: _builtins.str
     """The comment replied to, empty for a top-level comment. Must belong to the same post."""
     text: _builtins.str
     """The text, 1 to 2000 characters after trimming."""
+    idempotency_key: _builtins.str
+    """Optional, up to 200 characters: repeats with the same key within 24 hours return the first
+    comment. One key space per author, shared with CreatePost: a key names one request.
+    """
     @_builtins.property
     def caller(self) -> Global___Caller:
         """Who is commenting; required, and must be able to see the post."""
@@ -578,10 +592,11 @@ class AddCommentRequest(_message.Message):
         post_id: _builtins.str = ...,
         parent_id: _builtins.str = ...,
         text: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "parent_id", b"parent_id", "post_id", b"post_id", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "idempotency_key", b"idempotency_key", "parent_id", b"parent_id", "post_id", b"post_id", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -592,18 +607,24 @@ class AddCommentResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     COMMENT_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    replayed: _builtins.bool
+    """True when the idempotency key matched an earlier request and no comment was added."""
     @_builtins.property
     def comment(self) -> Global___Comment:
-        """The comment created."""
+        """The comment created (or, for a repeated idempotency key, the one created the first time, as it
+        is now).
+        """
 
     def __init__(
         self,
         *,
         comment: Global___Comment | None = ...,
+        replayed: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "replayed", b"replayed"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

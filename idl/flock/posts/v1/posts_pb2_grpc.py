@@ -155,7 +155,8 @@ class PostsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AddComment(self, request, context):
-        """Adds a comment, or a reply to a comment, to a post the caller may see.
+        """Adds a comment, or a reply to a comment, to a post the caller may see. With an idempotency key, a
+        repeat of the same request within 24 hours returns the comment the first one added.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -12,9 +12,16 @@ Errors are gRPC status codes:
   PERMISSION_DENIED  the caller can see it but may not do this (e.g. edit someone else's post);
   UNAUTHENTICATED    the operation needs a caller and none was given;
   INVALID_ARGUMENT   a field is invalid; trailing metadata "flock-field" names it;
-  ALREADY_EXISTS     an idempotency key was reused for a different post.
+  ALREADY_EXISTS     an idempotency key was reused for a different request;
+  UNAVAILABLE        the service's database is out of reach: nothing was changed;
+  DEADLINE_EXCEEDED  the deadline (all but) passed before the service began: nothing was changed.
 Trailing metadata "flock-reason" carries a stable code for each of these: post_not_found,
-comment_not_found, forbidden, unauthenticated, invalid_argument, idempotency_key_reused.
+comment_not_found, forbidden, unauthenticated, invalid_argument, idempotency_key_reused, unavailable,
+timeout (and internal, for INTERNAL). A status without "flock-reason" comes from the caller's gRPC
+library, not from the service: either no connection could be made, and nothing was sent, or the
+request was sent and the connection broke (or the caller's deadline passed) before the answer, and
+a write may or may not have been made. Sending it again is safe for every write but a create
+without an idempotency key (a delete sent again may answer NOT_FOUND: it is gone).
 """
 
 from collections import abc as _abc
@@ -62,7 +69,9 @@ class PostsServiceStub:
     ListPosts: _grpc.UnaryUnaryMultiCallable[_posts_pb2.ListPostsRequest, _posts_pb2.ListPostsResponse]
     """One author's posts that the caller may see, newest first, a page at a time."""
     AddComment: _grpc.UnaryUnaryMultiCallable[_posts_pb2.AddCommentRequest, _posts_pb2.AddCommentResponse]
-    """Adds a comment, or a reply to a comment, to a post the caller may see."""
+    """Adds a comment, or a reply to a comment, to a post the caller may see. With an idempotency key, a
+    repeat of the same request within 24 hours returns the comment the first one added.
+    """
     ListComments: _grpc.UnaryUnaryMultiCallable[_posts_pb2.ListCommentsRequest, _posts_pb2.ListCommentsResponse]
     """The top-level comments of a post (oldest first), or the replies to one comment."""
     DeleteComment: _grpc.UnaryUnaryMultiCallable[_posts_pb2.DeleteCommentRequest, _posts_pb2.DeleteCommentResponse]
@@ -102,7 +111,9 @@ class PostsServiceAsyncStub(PostsServiceStub):
     ListPosts: _aio.UnaryUnaryMultiCallable[_posts_pb2.ListPostsRequest, _posts_pb2.ListPostsResponse]  # type: ignore[assignment]
     """One author's posts that the caller may see, newest first, a page at a time."""
     AddComment: _aio.UnaryUnaryMultiCallable[_posts_pb2.AddCommentRequest, _posts_pb2.AddCommentResponse]  # type: ignore[assignment]
-    """Adds a comment, or a reply to a comment, to a post the caller may see."""
+    """Adds a comment, or a reply to a comment, to a post the caller may see. With an idempotency key, a
+    repeat of the same request within 24 hours returns the comment the first one added.
+    """
     ListComments: _aio.UnaryUnaryMultiCallable[_posts_pb2.ListCommentsRequest, _posts_pb2.ListCommentsResponse]  # type: ignore[assignment]
     """The top-level comments of a post (oldest first), or the replies to one comment."""
     DeleteComment: _aio.UnaryUnaryMultiCallable[_posts_pb2.DeleteCommentRequest, _posts_pb2.DeleteCommentResponse]  # type: ignore[assignment]
@@ -181,7 +192,9 @@ class PostsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _posts_pb2.AddCommentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_posts_pb2.AddCommentResponse, _abc.Awaitable[_posts_pb2.AddCommentResponse]]:
-        """Adds a comment, or a reply to a comment, to a post the caller may see."""
+        """Adds a comment, or a reply to a comment, to a post the caller may see. With an idempotency key, a
+        repeat of the same request within 24 hours returns the comment the first one added.
+        """
 
     @_abc_1.abstractmethod
     def ListComments(
