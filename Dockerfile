@@ -37,6 +37,9 @@ COPY --from=build /app/.venv /app/.venv
 COPY . /app/
 # Code stays owned by root (read-only for the service user); compile it now, since it cannot be later.
 RUN python -m compileall -q -x '/\.venv/' /app
+# The gateway's view spool (FLOCK_GATEWAY_VIEW_SPOOL_DIR): the one place the service user writes. A
+# named volume mounted here takes this ownership on first use.
+RUN mkdir -p /var/lib/flock/views && chown flock:flock /var/lib/flock/views
 
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from gateway.auth.passwords import Passwords
 from gateway.auth.service import Sessions
@@ -24,6 +25,7 @@ from gateway.http.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
 from gateway.users.service import Accounts
 from gateway.view_events import ViewPublisher
+from gateway.view_spool import ViewSpool
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -58,7 +60,10 @@ async def open_services(settings: GatewaySettings) -> AsyncIterator[Services]:
     posts_channel = open_channel(settings.posts_addr)
     stats_channel = open_channel(settings.stats_addr)
     views = ViewPublisher(
-        settings.kafka_bootstrap, buffer_size=settings.view_buffer, secret=settings.jwt_secret.encode()
+        settings.kafka_bootstrap,
+        buffer_size=settings.view_buffer,
+        secret=settings.jwt_secret.encode(),
+        spool=ViewSpool(Path(settings.view_spool_dir)) if settings.view_spool_dir else None,
     )
     await views.start()
     try:

@@ -82,6 +82,9 @@ class GatewaySettings(DatabaseSettings, frozen=True):
     # in memory for it while it is unreachable.
     kafka_bootstrap: str = ""
     view_buffer: Annotated[int, msgspec.Meta(ge=100)] = 100_000
+    # Where views the broker has not taken are kept when the gateway stops, and published from on the
+    # next start (empty: nowhere, they are lost). Instances may share it.
+    view_spool_dir: str = ""
     # The internal services (gRPC), and how long any call to one may take.
     posts_addr: str = "127.0.0.1:50051"
     stats_addr: str = "127.0.0.1:50052"

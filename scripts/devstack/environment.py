@@ -59,7 +59,8 @@ def local_port(env: Mapping[str, str], variable: str) -> str:
 
 
 def default_environment(env: dict[str, str], data_dir: Path) -> dict[str, str]:
-    """``env`` with every address the runner's defaults would give (ports, ClickHouse's data path)."""
+    """``env`` with every address the runner's defaults would give (ports, ClickHouse's data path, the
+    gateway's view spool)."""
     env = dict(env)
     for service in ("GATEWAY", "POSTS", "STATS"):
         env.setdefault(f"FLOCK_{service}_HOST", "127.0.0.1")
@@ -67,6 +68,8 @@ def default_environment(env: dict[str, str], data_dir: Path) -> dict[str, str]:
     env.setdefault("FLOCK_POSTS_ADDR", f"{env['FLOCK_POSTS_HOST']}:{env['FLOCK_POSTS_PORT']}")
     env.setdefault("FLOCK_STATS_ADDR", f"{env['FLOCK_STATS_HOST']}:{env['FLOCK_STATS_PORT']}")
     env.setdefault("FLOCK_STATS_CLICKHOUSE_URL", f"chdb://{data_dir / 'clickhouse'}")
+    # Views the gateway could not publish before it stopped wait here for its next start.
+    env.setdefault("FLOCK_GATEWAY_VIEW_SPOOL_DIR", str(data_dir / "spool" / "views"))
     return env
 
 

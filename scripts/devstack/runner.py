@@ -1,23 +1,25 @@
 """``just up`` and ``just down``: start every process in order and keep them running until Ctrl-C or
-SIGTERM; stop a running copy from another terminal."""
+SIGTERM (a process that crashes is restarted: :mod:`~scripts.devstack.supervisor`); stop a running copy
+from another terminal."""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from scripts.devstack.environment import runner_environment
 from scripts.devstack.infrastructure import Infrastructure
-from scripts.devstack.processes import Process, gateway_url, processes, start, stop
+from scripts.devstack.processes import gateway_url, processes, start, stop
 from scripts.devstack.record import RunningSystem, alive, forget, pid_file, record
+from scripts.devstack.supervisor import GaveUp, Supervisor
 
 
 def up(data_dir: Path) -> int:
-    """Run the whole system until a signal stops it (or a process exits); returns the exit code."""
+    """Run the whole system until a signal stops it (or a process keeps crashing); returns the exit
+    code."""
     pid_path = pid_file(data_dir)
     pid_path.parent.mkdir(parents=True, exist_ok=True)
     if pid_path.exists() and alive(int(pid_path.read_text())):
@@ -30,13 +32,15 @@ def up(data_dir: Path) -> int:
     stop_signal: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, _: stop_signal.append(signum))
     signal.signal(signal.SIGINT, lambda signum, _: stop_signal.append(signum))
-    children: list[tuple[Process, subprocess.Popen[str]]] = []
+    supervisor = Supervisor(echo=sys.stdout)
     infrastructure = Infrastructure()
     try:
         env, infrastructure = runner_environment(data_dir)
         for process in processes(env):
-            child = start(process, data_dir / "logs" / f"{process.name}.log", echo=sys.stdout)
-            children.append((process, child))
+            # A process that fails to become ready here stops the runner at once: at start-up that is
+            # a setting or the code, which a restart would only repeat.
+            log_file = data_dir / "logs" / f"{process.name}.log"
+            supervisor.add(process, start(process, log_file, echo=sys.stdout), log_file)
         urls = {label: url for process in processes(env) for label, url in process.urls.items()}
         record(data_dir, RunningSystem(os.getpid(), gateway_url(env), urls))
         print("\nFlock is up:")
@@ -45,17 +49,17 @@ def up(data_dir: Path) -> int:
         print(f"  Data   {data_dir}\nCtrl-C or `just down` stops it.\n", flush=True)
         while not stop_signal:
             time.sleep(0.2)
-            for process, child in children:
-                if child.poll() is not None:
-                    print(f"{process.name} exited with {child.returncode}; stopping everything.")
-                    return 1
+            supervisor.check()
         return 0
+    except GaveUp as error:
+        print(error, flush=True)
+        return 1
     except RuntimeError as error:
         print(f"devstack: {error}", file=sys.stderr)
         return 1
     finally:
         forget(data_dir)
-        stop(children)
+        stop(supervisor.children())
         infrastructure.stop()
         pid_path.unlink(missing_ok=True)
         print("Flock stopped.", flush=True)

@@ -7,6 +7,7 @@ production.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import fnmatch
 import importlib
@@ -723,6 +724,23 @@ def test_dockerfile_puts_the_virtualenv_first_on_the_path() -> None:
     assert "PYTHONUNBUFFERED=1" in env
 
 
+def test_build_context_holds_every_package_the_services_import() -> None:
+    # A package the processes import but the image lacks would only fail in a deployed container.
+    patterns = _dockerignore_patterns()
+    imported: set[str] = set()
+    for service in ("gateway", "posts", "stats"):
+        for path in (ROOT / service).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    imported.add(node.module.split(".")[0])
+                elif isinstance(node, ast.Import):
+                    imported.update(alias.name.split(".")[0] for alias in node.names)
+    ours = {name for name in imported if (ROOT / name / "__init__.py").exists()}
+    assert ours >= {"gateway", "posts", "stats", "idl", "servicekit"}
+    for package in sorted(ours):
+        assert not _docker_ignores(f"{package}/__init__.py", patterns), f"{package}/ is not in the image"
+
+
 def test_build_context_holds_the_code_but_no_local_state() -> None:
     patterns = _dockerignore_patterns()
     for kept in (
@@ -734,6 +752,7 @@ def test_build_context_holds_the_code_but_no_local_state() -> None:
         "stats/x.py",
         "idl/flock/posts/v1/posts_pb2.py",
         "idl/flock/posts/v1/posts_pb2_grpc.py",
+        "servicekit/database.py",
     ):
         assert not _docker_ignores(kept, patterns), kept
     for dropped in (

@@ -1,4 +1,5 @@
-"""`just up` / `just down`: the local runner starts everything, keeps data across runs, stops cleanly."""
+"""`just up` / `just down`: the local runner starts everything, keeps data across runs, stops cleanly,
+restarts a process that crashed and gives up on one that keeps crashing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +38,7 @@ class Runner:
         return [sys.executable, "-m", "scripts.devstack", *args, "--data-dir", str(self.data_dir)]
 
     def start(self) -> subprocess.Popen[str]:
+        self.output = []
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLOCK_")}
         env.update(
             FAST_ARGON2,
@@ -52,18 +55,45 @@ class Runner:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        assert child.stdout is not None
-        deadline = time.monotonic() + 60
-        for line in child.stdout:
-            self.output.append(line)
-            if "stops it" in line or time.monotonic() > deadline:
-                break
+        # Read its output all along (a runner whose pipe is full would stall its processes).
+        self._reader = threading.Thread(target=self._read, args=(child,), daemon=True)
+        self._reader.start()
+        self.wait_for("stops it", child=child)
         assert any("Flock is up" in line for line in self.output), "".join(self.output)
         return child
 
-    def finish(self, child: subprocess.Popen[str]) -> str:
-        out, _ = child.communicate(timeout=60)
-        return out
+    def _read(self, child: subprocess.Popen[str]) -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            self.output.append(line)
+
+    def wait_for(self, text: str, timeout: float = 60, child: subprocess.Popen[str] | None = None) -> bool:
+        """Whether ``text`` appears in the runner's output within ``timeout`` s (or before it exits)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in "".join(self.output):
+                return True
+            if child is not None and child.poll() is not None:
+                break
+            time.sleep(0.05)
+        return text in "".join(self.output)
+
+    def finish(self, child: subprocess.Popen[str], timeout: float = 60) -> str:
+        child.wait(timeout)
+        self._reader.join(10)
+        if child.stdout is not None:
+            child.stdout.close()
+        return "".join(self.output)
+
+    def child_pid(self, runner: subprocess.Popen[str], name: str) -> int:
+        """The pid of the runner's process ``name`` (``python -m name``) now."""
+        pattern = f"-m {name}$"
+        found = subprocess.run(
+            ["pgrep", "-P", str(runner.pid), "-f", "--", pattern], capture_output=True, text=True, check=False
+        )
+        pids = found.stdout.split()
+        assert len(pids) == 1, (found.stdout, "".join(self.output))
+        return int(pids[0])
 
 
 @pytest.fixture
@@ -108,6 +138,76 @@ def test_up_serves_the_api_keeps_data_and_stops_cleanly(runner: Runner) -> None:
     assert not postgres_running(runner.data_dir / "postgres")
 
 
+def readiness(url: str) -> tuple[int, dict[str, str]]:
+    try:
+        answer = httpx.get(f"{url}/health/ready", timeout=2)
+    except httpx.HTTPError:
+        return 0, {}
+    return answer.status_code, answer.json().get("checks", {})
+
+
+def test_a_crashed_process_is_restarted_and_the_api_serves_again(runner: Runner) -> None:
+    url = f"http://127.0.0.1:{runner.port}"
+    child = runner.start()
+    member = Members(url).create()
+    post = Posts(url).create(member, "written before posts crashed")
+    crashed = runner.child_pid(child, "posts")
+
+    os.kill(crashed, signal.SIGKILL)
+    killed_at = time.monotonic()
+    # Meanwhile the gateway says it is not ready, and why.
+    deadline, answers = time.monotonic() + 10, []
+    while time.monotonic() < deadline:
+        answers.append(readiness(url))
+        if answers[-1][0] == 503:
+            break
+        time.sleep(0.02)
+    status, checks = answers[-1]
+    assert status == 503, answers
+    assert checks["posts"] != "ok"
+    assert checks["database"] == "ok"
+
+    assert runner.wait_for("posts was killed by SIGKILL; restarting in", 10), "".join(runner.output)
+    assert "(attempt 2)" in "".join(runner.output)
+    assert runner.wait_for("posts is ready again", 30), "".join(runner.output)
+    ready_again = time.monotonic() - killed_at
+    deadline = time.monotonic() + 10
+    while (read := httpx.get(f"{url}/api/v1/posts/{post['id']}")).status_code != 200:
+        assert time.monotonic() < deadline, read.text
+        time.sleep(0.02)
+    serving_again = time.monotonic() - killed_at
+    assert read.json()["text"] == "written before posts crashed"
+    assert readiness(url)[0] == 200
+    assert runner.child_pid(child, "posts") != crashed
+    print(f"posts ready again {ready_again:.2f} s after kill -9, the API serving {serving_again:.2f} s after")
+
+    child.send_signal(signal.SIGINT)
+    assert "Flock stopped." in runner.finish(child)
+    assert child.returncode == 0
+
+
+def test_a_process_that_keeps_crashing_stops_everything_with_a_message(runner: Runner) -> None:
+    child = runner.start()
+    os.kill(runner.child_pid(child, "posts"), signal.SIGKILL)
+    # Take posts' port before its restart binds it: every restart then fails to listen and exits.
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            squatter = socket.create_server(("127.0.0.1", runner.posts_port))
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "posts' port was not freed"
+            time.sleep(0.005)
+    with squatter:
+        printed = runner.finish(child, timeout=120)
+    assert child.returncode == 1, printed
+    assert "posts crashed 5 times within 60 s (last: exited with 1); stopping everything" in printed
+    assert [f"(attempt {n})" in printed for n in (2, 3, 4, 5)] == [True] * 4
+    assert "Address already in use" in printed  # the crash itself, echoed from posts' output
+    assert "Flock stopped." in printed
+    assert not postgres_running(runner.data_dir / "postgres")
+
+
 # ---- ports, brokers and the record of a running copy, without starting it -----------------------------
 
 
@@ -124,6 +224,12 @@ def test_one_base_moves_every_port_of_a_copy_and_a_ports_own_variable_wins() -> 
     assert devstack.local_port(env, "FLOCK_EMBEDDED_KAFKA_PORT") == "18003"
     assert devstack.local_port({}, "FLOCK_EMBEDDED_KAFKA_PORT") == "9092"
     assert devstack.default_environment({}, Path("/d"))["FLOCK_GATEWAY_PORT"] == "8000"
+
+
+def test_the_gateway_keeps_its_unpublished_views_under_the_data_dir_unless_told_otherwise() -> None:
+    assert devstack.default_environment({}, Path("/d"))["FLOCK_GATEWAY_VIEW_SPOOL_DIR"] == "/d/spool/views"
+    given = {"FLOCK_GATEWAY_VIEW_SPOOL_DIR": "/elsewhere"}
+    assert devstack.default_environment(given, Path("/d"))["FLOCK_GATEWAY_VIEW_SPOOL_DIR"] == "/elsewhere"
 
 
 @pytest.mark.parametrize("base", ["x", "0", "65533"])
