@@ -820,7 +820,9 @@ class UnlikePostResponse(_message.Message):
     POST_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def post(self) -> Global___Post:
-        """The post with its counts after the unlike."""
+        """The post with its counts after the unlike; unset when the caller may no longer see it (a
+        removed follower): their own like is taken back all the same.
+        """
 
     def __init__(
         self,
