@@ -40,19 +40,15 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from idl.flock import wire
 from servicekit.cursors import InvalidCursor
 from servicekit.errors import (
-    Conflict,
     Failed,
     FlockError,
-    Forbidden,
-    Invalid,
-    NotFound,
+    Malformed,
     OutcomeUnknown,
-    RateLimited,
     TimedOut,
-    Unauthenticated,
     Unavailable,
     family_of,
 )
+from servicekit.grpc_server import STATUS
 
 log = logging.getLogger("flock.gateway.clients")
 
@@ -71,16 +67,11 @@ CHANNEL_OPTIONS = [
     ("grpc.keepalive_timeout_ms", 5_000),
 ]
 
-# What a service's status code means; anything not listed is our fault (Failed).
+# What a service's status code means: the services' own table (servicekit.grpc_server.STATUS) read
+# backwards. INVALID_ARGUMENT reads as Invalid (its field says more); INTERNAL and anything unlisted
+# is our fault (Failed), told to the client without the service's words.
 _FAMILIES: dict[grpc.StatusCode, type[FlockError]] = {
-    grpc.StatusCode.NOT_FOUND: NotFound,
-    grpc.StatusCode.PERMISSION_DENIED: Forbidden,
-    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
-    grpc.StatusCode.INVALID_ARGUMENT: Invalid,
-    grpc.StatusCode.ALREADY_EXISTS: Conflict,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: RateLimited,
-    grpc.StatusCode.UNAVAILABLE: Unavailable,
-    grpc.StatusCode.DEADLINE_EXCEEDED: TimedOut,
+    status: family for family, status in STATUS.items() if family not in (Malformed, Failed)
 }
 # Request fields of the gRPC contracts, by the name the REST API gives them.
 REST_FIELDS = {"page_size": "limit", "page_token": "cursor", "idempotency_key": "Idempotency-Key"}
