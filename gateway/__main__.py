@@ -1,4 +1,5 @@
-"""``python -m gateway [serve|migrate]``: run the gateway, or bring its database up to date."""
+"""``python -m gateway [serve|migrate|admin]``: run the gateway, bring its database up to date, or
+give an account a role (``admin promote USERNAME --role admin``)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,16 @@ def migrate() -> None:
     asyncio.run(forwards(app_name="gateway", migration_id="all", fake=False))
 
 
-COMMANDS = {"serve": serve, "migrate": migrate}
+def admin() -> None:
+    """Staff administration from the server: ``admin promote USERNAME --role admin``."""
+    from gateway.moderation.command_line import main
+
+    code = main(sys.argv[2:])
+    if code:
+        sys.exit(code)
+
+
+COMMANDS = {"serve": serve, "migrate": migrate, "admin": admin}
 
 if __name__ == "__main__":
     sys.exit(cli.main("gateway", COMMANDS, sys.argv[1:]))

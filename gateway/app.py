@@ -21,7 +21,11 @@ from gateway.http.errors import EXCEPTION_HANDLERS
 from gateway.http.headers import response_headers_middleware
 from gateway.http.query import refuse_unknown_query
 from gateway.http.request_id import request_id_middleware
+from gateway.moderation.controllers import AdminAuditController, AdminContentController, AdminUsersController
+from gateway.panel.router import TEMPLATES, panel_router
+from gateway.panel.session import PanelConfig
 from gateway.posts.controllers import FeedController, PostsController, WallsController
+from gateway.reports.controllers import AdminReportsController, ReportsController
 from gateway.search.controllers import SearchController
 from gateway.services import Services, open_services
 from gateway.settings import GatewaySettings, settings_from_environment
@@ -42,6 +46,11 @@ API_CONTROLLERS = [
     RankingsController,
     MyStatsController,
     SearchController,
+    ReportsController,
+    AdminUsersController,
+    AdminContentController,
+    AdminReportsController,
+    AdminAuditController,
 ]
 
 
@@ -90,13 +99,20 @@ def create_app(settings: GatewaySettings | None = None, services: Services | Non
     if services is None and settings is None:
         settings = settings_from_environment()  # a bad setting stops the process before it serves
     origins = settings.cors_allowed_origins if settings else []
+    panel = (
+        PanelConfig(cookie_secure=settings.admin_cookie_secure, session_ttl=settings.admin_session_ttl)
+        if settings
+        else PanelConfig()
+    )
     app = Litestar(
         route_handlers=[
             Router(API_PREFIX, route_handlers=API_CONTROLLERS),
             HealthController,
             ProblemsController,
             docs_assets_router(),
+            panel_router(panel),
         ],
+        template_config=TEMPLATES,
         lifespan=[lifespan],
         dependencies=DEPENDENCIES,
         before_request=before_request,

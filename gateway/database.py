@@ -8,11 +8,24 @@ from piccolo.table import Table
 from gateway.auth.tables import AuthSession, RefreshToken
 from gateway.graph.tables import Follow
 from gateway.http.ratelimit import RateLimitBucket
+from gateway.moderation.tables import AuditEntry
+from gateway.outbox import OutboxEvent
+from gateway.reports.tables import Report
 from gateway.users.tables import User
 from servicekit.database import Database
 
-TABLES: list[type[Table]] = [User, AuthSession, RefreshToken, RateLimitBucket, Follow]
+TABLES: list[type[Table]] = [
+    User,
+    AuthSession,
+    RefreshToken,
+    RateLimitBucket,
+    Follow,
+    AuditEntry,
+    Report,
+    OutboxEvent,
+]
 
 
 class GatewayDatabase(Database):
-    """The gateway's database: users, sessions, the graph, rate-limit counters."""
+    """The gateway's database: users, sessions, the graph, rate-limit counters, the audit log,
+    reports and the outbox of account events."""

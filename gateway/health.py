@@ -82,7 +82,8 @@ class ProblemsController(Controller):
 
     @get("/{code:str}")
     async def describe(self, code: FromPath[str]) -> ProblemDescription:
-        kind = problem_catalog().get(code)
+        catalog = problem_catalog()
+        kind = catalog.get(code) or next((k for k in catalog.values() if k.type_name == code), None)
         if kind is None:
             raise Problem(HTTP_PROBLEMS[404], f"No problem type {code!r}.")
         return ProblemDescription(kind.code, kind.status, kind.title)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from gateway import outbox
 from gateway.auth.passwords import Passwords
 from gateway.auth.service import Sessions
 from gateway.auth.tokens import AccessTokens
@@ -68,22 +69,23 @@ async def open_services(settings: GatewaySettings) -> AsyncIterator[Services]:
     await views.start()
     try:
         graph = Graph(database)
-        yield Services(
-            accounts=Accounts(database, passwords, graph),
-            sessions=Sessions(
-                database,
-                passwords,
-                AccessTokens(settings.jwt_secret, settings.access_token_ttl),
-                refresh_ttl_seconds=settings.refresh_token_ttl,
-                session_max_age_seconds=settings.session_max_age,
-            ),
-            graph=graph,
-            rate_limiter=RateLimiter(database, settings.rate_limit, settings.login_account_limit),
-            posts=PostsClient(posts_channel, settings.grpc_timeout),
-            stats=StatsClient(stats_channel, settings.grpc_timeout),
-            views=views,
-            database=database,
-        )
+        async with outbox.running(settings):
+            yield Services(
+                accounts=Accounts(database, passwords, graph),
+                sessions=Sessions(
+                    database,
+                    passwords,
+                    AccessTokens(settings.jwt_secret, settings.access_token_ttl),
+                    refresh_ttl_seconds=settings.refresh_token_ttl,
+                    session_max_age_seconds=settings.session_max_age,
+                ),
+                graph=graph,
+                rate_limiter=RateLimiter(database, settings.rate_limit, settings.login_account_limit),
+                posts=PostsClient(posts_channel, settings.grpc_timeout),
+                stats=StatsClient(stats_channel, settings.grpc_timeout),
+                views=views,
+                database=database,
+            )
     finally:
         await views.stop()
         await stats_channel.close()

@@ -7,9 +7,12 @@ a message that names the variable.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Annotated
 
 import msgspec
@@ -85,6 +88,14 @@ class GatewaySettings(DatabaseSettings, frozen=True):
     # Where views the broker has not taken are kept when the gateway stops, and published from on the
     # next start (empty: nowhere, they are lost). Instances may share it.
     view_spool_dir: str = ""
+    # The outbox relay of account events (gateway/outbox.py): rows per round, and how often it polls
+    # when no notification wakes it. It publishes to kafka_bootstrap; empty: the rows wait.
+    relay_batch: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 500
+    relay_poll_ms: Annotated[int, msgspec.Meta(ge=10, le=60_000)] = 1000
+    # The admin panel's session cookie is sent over HTTPS only (turn off only for plain-HTTP local runs).
+    admin_cookie_secure: bool = True
+    # How long an admin panel sign-in lasts.
+    admin_session_ttl: Annotated[int, msgspec.Meta(ge=60, le=86400)] = 8 * 3600
     # The internal services (gRPC), and how long any call to one may take.
     posts_addr: str = "127.0.0.1:50051"
     stats_addr: str = "127.0.0.1:50052"
@@ -153,3 +164,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> GatewaySettings:
 def settings_from_environment() -> GatewaySettings:
     """The process-wide settings, read once."""
     return load_settings()
+
+
+def _running_checkout_database(root: Path) -> str | None:
+    """The gateway database of a ``just up`` running from the checkout at ``root``, if one is (the
+    runner records it in ``.flock/run/system.json``)."""
+    try:
+        system = json.loads((root / ".flock" / "run" / "system.json").read_text())
+        os.kill(int(system["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    url = system.get("gateway_db_url")
+    return url if isinstance(url, str) and url else None
+
+
+def command_line_database_url(environ: Mapping[str, str] | None = None) -> str:
+    """The database the server's command-line tools act on: FLOCK_GATEWAY_DB_URL, or else that of a
+    ``just up`` running from this checkout."""
+    environ = os.environ if environ is None else environ
+    url = environ.get(env_name("db_url")) or _running_checkout_database(Path(__file__).resolve().parents[1])
+    if not url:
+        raise SettingsError(f"set {env_name('db_url')}, or start the system with `just up` in this checkout")
+    return url

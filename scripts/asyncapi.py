@@ -26,12 +26,18 @@ DESCRIPTION = """\
 Flock's events. State changes (posts, likes, comments) are written by the posts service to an outbox
 in the same transaction as the change and relayed to `flock.events.posts`; views are published by the
 gateway to `flock.events.views`. Both are keyed by post id, so one post's events keep their order
-within a partition. Delivery is at least once: consumers drop duplicates by `event_id`. Payloads are
+within a partition. Account status changes (suspensions, disabling, deletion) are written by the
+gateway to its own outbox and relayed to `flock.events.accounts`, keyed by account id; the posts and
+stats services keep the newest `version` of each account and hide what a hidden account wrote. Delivery is at least once: consumers drop duplicates by `event_id`. Payloads are
 JSON objects tagged by `type`.
 """.replace("\n", " ").strip()
 
 # Which payload each channel carries: a topic's events, by the name of their schema.
-_TOPIC_SCHEMAS = {events.POSTS_TOPIC: "PostEvent", events.VIEWS_TOPIC: "PostViewed"}
+_TOPIC_SCHEMAS = {
+    events.POSTS_TOPIC: "PostEvent",
+    events.VIEWS_TOPIC: "PostViewed",
+    events.ACCOUNTS_TOPIC: "AccountStatusChanged",
+}
 
 
 def describe() -> dict[str, Any]:
@@ -45,6 +51,20 @@ def describe() -> dict[str, Any]:
     broker.publisher(
         events.VIEWS_TOPIC, title="gateway-views", description="The gateway: every read of a post."
     )
+    broker.publisher(
+        events.ACCOUNTS_TOPIC,
+        title="gateway-outbox-relay",
+        description="The gateway's outbox relay: every change of an account's status.",
+    )
+
+    @broker.subscriber(
+        events.ACCOUNTS_TOPIC,
+        group_id="flock-posts-accounts",
+        batch=True,
+        title="posts-accounts-consumer",
+        description="The posts service: which accounts' posts and comments to hide, and whose to remove.",
+    )
+    async def hide(messages: list[bytes]) -> None: ...
 
     @broker.subscriber(
         *events.TOPICS,
@@ -61,10 +81,16 @@ def describe() -> dict[str, Any]:
 
 
 def _with_payloads(document: dict[str, Any]) -> dict[str, Any]:
-    (post_event, viewed), components = msgspec.json.schema_components(
-        [events.PostEvent, events.PostViewed], ref_template="#/components/schemas/{name}"
+    (post_event, viewed, account), components = msgspec.json.schema_components(
+        [events.PostEvent, events.PostViewed, events.AccountStatusChanged],
+        ref_template="#/components/schemas/{name}",
     )
-    schemas: dict[str, Any] = {"PostEvent": post_event, "PostViewed": viewed, **components}
+    schemas: dict[str, Any] = {
+        "PostEvent": post_event,
+        "PostViewed": viewed,
+        "AccountStatusChanged": account,
+        **components,
+    }
     messages = document["components"]["messages"]
     for channel in document["channels"].values():
         schema = _TOPIC_SCHEMAS[channel["address"]]

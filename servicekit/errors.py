@@ -14,6 +14,7 @@ gRPC server to status codes (:mod:`servicekit.grpc_server`), and a gRPC client b
     ├── Unauthenticated  the operation needs a signed-in caller  401 UNAUTHENTICATED
     ├── Forbidden        the caller is known, and may not do this  403 PERMISSION_DENIED
     ├── NotFound         no such thing, or the caller may not know it exists  404 NOT_FOUND
+    ├── Gone             it existed and was removed (told only to whom it concerns)  410 NOT_FOUND
     ├── Conflict         the current state does not allow it (taken, already done)  409 ALREADY_EXISTS
     ├── RateLimited      too many attempts; try later  429 RESOURCE_EXHAUSTED
     ├── Unavailable      a dependency is out of reach; nothing was changed, retry  503 UNAVAILABLE
@@ -35,11 +36,22 @@ class FlockError(Exception):
     title: ClassVar[str] = "Error"
     detail: ClassVar[str] = ""
     field: str = ""
+    # The problem type's name where a contract fixed one that differs from ``code`` (by default the
+    # two are the same): ``account-suspended`` for ``account_suspended``.
+    type_name: ClassVar[str] = ""
 
     def __init__(
-        self, detail: str | None = None, *, field: str | None = None, code: str | None = None
+        self,
+        detail: str | None = None,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        extensions: dict[str, object] | None = None,
     ) -> None:
         super().__init__(detail or self.detail or f"{self.title}.")
+        # Members the problem body carries besides the standard ones (RFC 9457 "extension members"):
+        # what a client needs to act on it, such as when a suspension ends.
+        self.extensions: dict[str, object] = extensions or {}
         if field is not None:
             self.field = field
         if code is not None:
@@ -70,6 +82,14 @@ class Forbidden(FlockError):
 class NotFound(FlockError):
     code = "not_found"
     title = "Not found"
+
+
+class Gone(FlockError):
+    """It existed, and was removed for good (a post removed by moderation, told to its author). Over
+    gRPC it is a NOT_FOUND whose reason code names the finer error."""
+
+    code = "gone"
+    title = "Gone"
 
 
 class Conflict(FlockError):
@@ -117,6 +137,7 @@ FAMILIES: tuple[type[FlockError], ...] = (
     Unauthenticated,
     Forbidden,
     NotFound,
+    Gone,
     Conflict,
     RateLimited,
     TimedOut,

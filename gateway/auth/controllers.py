@@ -61,7 +61,7 @@ class AuthController(Controller):
         "/login",
         status_code=HTTP_200_OK,
         opt={**_LIMITED, ACCOUNT_OPT_KEY: "username"},
-        responses=problems(401),
+        responses=problems(401, 403),
         cache_control=_NO_STORE,
         summary="Log in with username or e-mail",
     )

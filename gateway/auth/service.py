@@ -16,6 +16,7 @@ import uuid
 from gateway.auth.passwords import Passwords
 from gateway.auth.tokens import AccessTokens, InvalidToken, new_refresh_token, refresh_token_digest
 from gateway.users.service import ACCOUNT_COLUMNS, Account, normalize_email, normalize_username
+from gateway.users.status import AccountDisabled
 from servicekit.database import Connection, Database
 from servicekit.errors import Unauthenticated
 
@@ -75,9 +76,10 @@ _JOINED_ACCOUNT_COLUMNS = ", ".join(f"u.{column}" for column in ACCOUNT_COLUMNS.
 _AUTHENTICATE = (
     f"SELECT {_JOINED_ACCOUNT_COLUMNS} FROM auth_sessions s JOIN users u ON u.id = s.user_id"  # noqa: S608
     " WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL"
+    " AND u.status NOT IN ('disabled', 'deleted')"
 )
-_CREDENTIALS_BY_USERNAME = "SELECT id, password_hash FROM users WHERE username = $1"
-_CREDENTIALS_BY_EMAIL = "SELECT id, password_hash FROM users WHERE email = $1"
+_CREDENTIALS_BY_USERNAME = "SELECT id, password_hash, status FROM users WHERE username = $1"
+_CREDENTIALS_BY_EMAIL = "SELECT id, password_hash, status FROM users WHERE email = $1"
 _REHASH = "UPDATE users SET password_hash = $2 WHERE id = $1"
 _OPEN_SESSION = """
 INSERT INTO auth_sessions (id, user_id, created_at, revoked_reason) VALUES ($1, $2, $3, '')
@@ -119,8 +121,39 @@ class Sessions:
         self._refresh_ttl = datetime.timedelta(seconds=refresh_ttl_seconds)
         self._session_max_age = datetime.timedelta(seconds=session_max_age_seconds)
 
+    @property
+    def tokens(self) -> AccessTokens:
+        """The token signer (the admin panel signs its cookie and CSRF tokens with it)."""
+        return self._access_tokens
+
     async def login(self, login: str, password: str) -> IssuedTokens:
         """Check credentials (username or e-mail) and open a session."""
+        user_id = await self._check_credentials(login, password)
+        async with self._database.transaction() as connection:
+            session = await connection.fetchrow(_OPEN_SESSION, uuid.uuid4(), user_id, _now())
+            return await self._issue(connection, user_id, session["id"], session["created_at"])
+
+    async def open_session(self, login: str, password: str) -> Principal:
+        """Check credentials as :meth:`login` does and open a session with no tokens (the admin
+        panel keeps its id in a signed cookie); the account as it is now."""
+        user_id = await self._check_credentials(login, password)
+        session_id = uuid.uuid4()
+        await self._database.execute(_OPEN_SESSION, session_id, user_id, _now())
+        return await self.authenticate_session(session_id, user_id)
+
+    async def authenticate_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> Principal:
+        """The caller of a live session ``session_id`` of ``user_id`` (read on every request)."""
+        row = await self._database.fetchrow(_AUTHENTICATE, session_id, user_id)
+        if row is None:
+            raise NotAuthenticated()
+        return Principal(account=Account.from_row(row), session_id=session_id)
+
+    async def end_session(self, session_id: uuid.UUID) -> None:
+        """Revoke ``session_id`` (a sign-out from the admin panel)."""
+        await self._revoke(session_id, reason="logout")
+
+    async def _check_credentials(self, login: str, password: str) -> uuid.UUID:
+        """The id of the account ``login`` names if ``password`` is its password."""
         by_email = "@" in login
         key = normalize_email(login) if by_email else normalize_username(login)
         row = await self._database.fetchrow(
@@ -129,11 +162,14 @@ class Sessions:
         # A missing account still costs one argon2 verification: timing does not reveal who exists.
         if not await self._passwords.verify(row["password_hash"] if row else None, password) or row is None:
             raise InvalidCredentials()
+        if row["status"] == "deleted":
+            raise InvalidCredentials()  # its password hash is gone; this only covers a race
+        if row["status"] == "disabled":
+            raise AccountDisabled()  # told only to whoever knows the password
         if self._passwords.needs_rehash(row["password_hash"]):
             await self._database.execute(_REHASH, row["id"], await self._passwords.hash(password))
-        async with self._database.transaction() as connection:
-            session = await connection.fetchrow(_OPEN_SESSION, uuid.uuid4(), row["id"], _now())
-            return await self._issue(connection, row["id"], session["id"], session["created_at"])
+        user_id: uuid.UUID = row["id"]
+        return user_id
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
         """Rotate ``refresh_token``: it stops working and a new pair is returned."""
@@ -168,10 +204,9 @@ class Sessions:
             claims = self._access_tokens.verify(access_token)
         except InvalidToken:
             raise NotAuthenticated() from None
-        row = await self._database.fetchrow(_AUTHENTICATE, claims.session_id, claims.user_id)
-        if row is None:
-            raise NotAuthenticated()
-        return Principal(account=Account.from_row(row), session_id=claims.session_id)
+        # The account is read with the session on every request, not taken from the token: a role
+        # change, a suspension or its end counts from the caller's next request.
+        return await self.authenticate_session(claims.session_id, claims.user_id)
 
     async def _issue(
         self,

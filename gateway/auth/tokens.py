@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -35,26 +36,40 @@ class AccessTokens:
         self._secret = secret
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, user_id: uuid.UUID, session_id: uuid.UUID, *, now: int | None = None) -> str:
+    def issue(
+        self,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        *,
+        now: int | None = None,
+        audience: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> str:
+        """A token for ``user_id`` in ``session_id``. With an ``audience`` (the admin panel's cookie),
+        it is valid only where that audience is asked for: never as an API bearer token."""
         issued_at = int(time.time()) if now is None else now
         claims: dict[str, Any] = {
             "iss": ISSUER,
             "sub": str(user_id),
             "sid": str(session_id),
             "iat": issued_at,
-            "exp": issued_at + self.ttl_seconds,
+            "exp": issued_at + (self.ttl_seconds if ttl_seconds is None else ttl_seconds),
         }
+        if audience is not None:
+            claims["aud"] = audience
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
-    def verify(self, token: str) -> AccessClaims:
-        """The claims of a valid token; :class:`InvalidToken` otherwise."""
+    def verify(self, token: str, *, audience: str | None = None) -> AccessClaims:
+        """The claims of a valid token (of ``audience``, or of none: PyJWT refuses a token that names
+        an audience when none is asked for); :class:`InvalidToken` otherwise."""
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "sid", "iss"]},
+                audience=audience,
+                options={"require": ["exp", "iat", "sub", "sid", "iss", *(["aud"] if audience else [])]},
             )
             return AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),
@@ -64,6 +79,10 @@ class AccessTokens:
             )
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as error:
             raise InvalidToken(str(error)) from None
+
+    def mac(self, message: str) -> str:
+        """HMAC-SHA256 of ``message`` under the token secret (the admin panel's CSRF tokens)."""
+        return hmac.new(self._secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def new_refresh_token() -> str:

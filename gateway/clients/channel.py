@@ -42,6 +42,7 @@ from servicekit.cursors import InvalidCursor
 from servicekit.errors import (
     Failed,
     FlockError,
+    Gone,
     Malformed,
     OutcomeUnknown,
     TimedOut,
@@ -68,10 +69,11 @@ CHANNEL_OPTIONS = [
 ]
 
 # What a service's status code means: the services' own table (servicekit.grpc_server.STATUS) read
-# backwards. INVALID_ARGUMENT reads as Invalid (its field says more); INTERNAL and anything unlisted
-# is our fault (Failed), told to the client without the service's words.
+# backwards. INVALID_ARGUMENT reads as Invalid (its field says more), NOT_FOUND as NotFound (a Gone is
+# told by its reason code); INTERNAL and anything unlisted is our fault (Failed), told to the client
+# without the service's words.
 _FAMILIES: dict[grpc.StatusCode, type[FlockError]] = {
-    status: family for family, status in STATUS.items() if family not in (Malformed, Failed)
+    status: family for family, status in STATUS.items() if family not in (Malformed, Gone, Failed)
 }
 # Request fields of the gRPC contracts, by the name the REST API gives them.
 REST_FIELDS = {"page_size": "limit", "page_token": "cursor", "idempotency_key": "Idempotency-Key"}

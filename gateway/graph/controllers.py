@@ -16,7 +16,7 @@ from gateway.graph import service
 from gateway.graph.schemas import AccountPage, Handled, ListedAccount, Relationship
 from gateway.graph.service import FIRST, After, Graph, Link
 from gateway.http.contract import problems
-from gateway.http.guards import SECURITY, signed_in
+from gateway.http.guards import SECURITY, not_suspended, signed_in
 from gateway.http.parameters import Cursor, Limit, Username
 from gateway.http.schemas import Author
 from gateway.users.service import Accounts
@@ -66,6 +66,10 @@ def _relationship(found: service.Relationship) -> Relationship:
     )
 
 
+def _staff(viewer: Principal | None) -> bool:
+    return viewer is not None and viewer.account.is_staff
+
+
 class FollowsController(Controller):
     """Following other accounts, and the lists of anyone's followers and following."""
 
@@ -74,6 +78,7 @@ class FollowsController(Controller):
 
     @post(
         "/{username:str}/follow",
+        guards=[not_suspended],
         security=SECURITY,
         status_code=200,
         responses=problems(409),
@@ -102,7 +107,8 @@ class FollowsController(Controller):
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],
     ) -> Relationship:
-        target = await accounts.by_username(username)
+        # A hidden account can still be unfollowed.
+        target = await accounts.by_username(username, include_hidden=True)
         return _relationship(await graph.unfollow(principal.account.id, target.id))
 
     @get("/{username:str}/relationship", security=SECURITY, summary="How a user and I are linked")
@@ -130,7 +136,7 @@ class FollowsController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> AccountPage:
-        owner = await accounts.by_username(username)
+        owner = await accounts.by_username(username, include_hidden=_staff(viewer))
         await graph.may_list(viewer.account.id if viewer else None, owner.id, owner.is_private)
         return await _page("followers", graph.followers, owner.id, limit, cursor)
 
@@ -148,7 +154,7 @@ class FollowsController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> AccountPage:
-        owner = await accounts.by_username(username)
+        owner = await accounts.by_username(username, include_hidden=_staff(viewer))
         await graph.may_list(viewer.account.id if viewer else None, owner.id, owner.is_private)
         return await _page("following", graph.following, owner.id, limit, cursor)
 
@@ -193,7 +199,7 @@ class MyGraphController(Controller):
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],
     ) -> None:
-        follower = await accounts.by_username(username)
+        follower = await accounts.by_username(username, include_hidden=True)
         await graph.remove_follower(principal.account.id, follower.id)
 
     @get("/follow-requests", security=SECURITY, summary="Requests to follow me, most recent first")

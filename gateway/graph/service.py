@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.users.status import shown_sql
 from idl.flock.wire import MAX_FOLLOWING
 from servicekit.database import Connection, Database
 from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
@@ -163,11 +164,13 @@ SELECT followee_id FROM follows WHERE follower_id = $1 AND status = 'accepted' L
 
 
 def _list_query(*, of: str, other: str, status: Status, time: str) -> str:
-    """Newest first: the accounts on the ``other`` side of ``of``'s links in ``status``."""
+    """Newest first: the accounts on the ``other`` side of ``of``'s links in ``status``, leaving out
+    hidden (suspended, disabled, deleted) accounts."""
     return f"""
 SELECT u.id AS user_id, u.username, u.display_name, f.{time} AS since
 FROM follows f JOIN users u ON u.id = f.{other}
 WHERE f.{of} = $1 AND f.status = '{status.value}' AND (f.{time}, f.{other}) < ($2, $3)
+  AND {shown_sql("u")}
 ORDER BY f.{time} DESC, f.{other} DESC
 LIMIT $4
 """  # noqa: S608 - only constants are interpolated

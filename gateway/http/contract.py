@@ -36,9 +36,11 @@ from gateway.http.ratelimit import OPT_KEY
 _DESCRIPTIONS = {
     400: "The body or a cursor cannot be read (`malformed_body`, `invalid_cursor`)",
     401: "No valid access token (`unauthenticated`, or the route's own code)",
-    403: "The caller may not do this",
+    403: "The caller may not do this (`forbidden`, `account-suspended` with `suspended_until`, or the"
+    " route's own code)",
     404: "No such resource, or one the caller may not see",
     409: "The current state does not allow it",
+    410: "It was removed by moderation (`post_removed`)",
     413: "The body is over 64 KiB",
     415: "The body is not JSON",
     422: "Some input is invalid, unknown or repeated; `errors` names each",
@@ -93,8 +95,11 @@ def derived_statuses(route: HTTPRoute, handler: HTTPRouteHandler) -> set[int]:
         statuses.add(400)
     if route.path_parameters:
         statuses.add(404)
-    if needs & _AUTHENTICATING or handler.guards:
+    if needs & _AUTHENTICATING:
         statuses.add(401)
+    for guard in handler.guards or ():
+        # A guard may say what it answers (a role check: 401 and 403); any other answers 401.
+        statuses |= getattr(guard, "problem_statuses", {401})
     if handler.opt.get(OPT_KEY):
         statuses.add(429)
     if needs & _CALLING:

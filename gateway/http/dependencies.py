@@ -20,6 +20,7 @@ from gateway.clients.posts import Caller, PostsClient
 from gateway.clients.stats import StatsClient
 from gateway.graph.service import Graph
 from gateway.http.request_id import request_id_of
+from gateway.moderation.service import Moderation
 from gateway.services import Services
 from gateway.users.service import Accounts
 from gateway.view_events import ViewPublisher
@@ -100,6 +101,15 @@ def provide_posts_client(
     return services.posts.for_request(request_id_of(request), caller)
 
 
+def provide_moderation(
+    database: NamedDependency[Database],
+    posts_client: NamedDependency[PostsClient],
+    principal: NamedDependency[Principal],
+) -> Moderation:
+    """Staff actions on behalf of the caller (the admin API's guards check their role first)."""
+    return Moderation(database, posts_client, principal.account)
+
+
 def provide_stats_client(request: Request[Any, Any, Any], state: State) -> StatsClient:
     return services_of(state).stats.for_request(request_id_of(request))
 
@@ -114,4 +124,5 @@ DEPENDENCIES = {
     "database": Provide(provide_database, sync_to_thread=False),
     "posts_client": Provide(provide_posts_client, sync_to_thread=False),
     "stats_client": Provide(provide_stats_client, sync_to_thread=False),
+    "moderation": Provide(provide_moderation, sync_to_thread=False),
 }

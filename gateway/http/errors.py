@@ -31,6 +31,7 @@ from servicekit.errors import (
     Failed,
     FlockError,
     Forbidden,
+    Gone,
     Invalid,
     Malformed,
     NotFound,
@@ -67,11 +68,17 @@ class ProblemBody(msgspec.Struct, omit_defaults=True):
 
 
 class ProblemKind(msgspec.Struct, frozen=True):
-    """A stable kind of error: its HTTP status, machine-readable code and title."""
+    """A stable kind of error: its HTTP status, machine-readable code and title; ``type_name`` names
+    its ``/problems/…`` type where that differs from the code."""
 
     status: int
     code: str
     title: str
+    type_name: str = ""
+
+    @property
+    def type(self) -> str:
+        return f"/problems/{self.type_name or self.code}"
 
 
 class Problem(Exception):
@@ -84,11 +91,13 @@ class Problem(Exception):
         *,
         errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, object] | None = None,
     ) -> None:
         self.kind = kind
         self.detail = detail or f"{kind.title}."
         self.errors = errors or []
         self.headers = headers or {}
+        self.extensions = extensions or {}
         super().__init__(self.detail)
 
 
@@ -124,6 +133,7 @@ FAMILY_STATUS: dict[type[FlockError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     NotFound: 404,
+    Gone: 410,
     Conflict: 409,
     RateLimited: 429,
     Unavailable: 503,
@@ -134,7 +144,7 @@ FAMILY_STATUS: dict[type[FlockError], int] = {
 
 def kind_of(error: FlockError | type[FlockError]) -> ProblemKind:
     """How ``error`` reads over HTTP: its family's status, its own code and title."""
-    return ProblemKind(FAMILY_STATUS.get(family_of(error), 500), error.code, error.title)
+    return ProblemKind(FAMILY_STATUS.get(family_of(error), 500), error.code, error.title, error.type_name)
 
 
 def problem_catalog() -> dict[str, ProblemKind]:
@@ -145,7 +155,7 @@ def problem_catalog() -> dict[str, ProblemKind]:
     return {kind.code: kind for kind in kinds}
 
 
-def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Response[ProblemBody]:
+def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Response[Any]:
     """Render ``problem`` as an ``application/problem+json`` response."""
     # Errors of routing (404, 405) are answered before any middleware runs: their headers are set here.
     headers = {**problem.headers, REQUEST_ID_HEADER: request_id_of(request), **NO_SNIFF}
@@ -154,7 +164,7 @@ def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Respo
     if problem.kind.status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
     body = ProblemBody(
-        type=f"/problems/{problem.kind.code}",
+        type=problem.kind.type,
         title=problem.kind.title,
         status=problem.kind.status,
         detail=problem.detail,
@@ -162,7 +172,9 @@ def problem_response(request: Request[Any, Any, Any], problem: Problem) -> Respo
         request_id=request_id_of(request),
         errors=problem.errors,
     )
-    return Response(content=body, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    # Extension members (RFC 9457) follow the standard ones; they never replace one.
+    content: Any = {**problem.extensions, **msgspec.to_builtins(body)} if problem.extensions else body
+    return Response(content=content, status_code=body.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 _UNPARSABLE = ("malformed", "truncated", "invalid json")
@@ -218,18 +230,21 @@ def _from_validation(request: Request[Any, Any, Any], exc: ValidationException) 
     return Problem(VALIDATION_FAILED, "Some input is missing or invalid; see `errors`.", errors=errors)
 
 
-def handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[ProblemBody]:
+def handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[Any]:
     return problem_response(request, exc)
 
 
-def handle_error(request: Request[Any, Any, Any], exc: FlockError) -> Response[ProblemBody]:
+def handle_error(request: Request[Any, Any, Any], exc: FlockError) -> Response[Any]:
     detail = str(exc)
     errors = [FieldError(field=exc.field, message=detail)] if exc.field else None
     headers = {"Retry-After": f"{exc.retry_after:g}"} if isinstance(exc, Unavailable) else None
-    return problem_response(request, Problem(kind_of(exc), detail, errors=errors, headers=headers))
+    return problem_response(
+        request,
+        Problem(kind_of(exc), detail, errors=errors, headers=headers, extensions=exc.extensions),
+    )
 
 
-def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ProblemBody]:
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ValidationException):
         return problem_response(request, _from_validation(request, exc))
     if exc.status_code == 400 and any(marker in str(exc.detail).lower() for marker in _UNPARSABLE):
@@ -244,7 +259,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return problem_response(request, Problem(kind, detail, headers=exc.headers))
 
 
-def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemBody]:
+def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # Nothing was written (the statement never ran or its transaction rolled back): safe to retry.
     log.warning("database unavailable in request %s: %r", request_id_of(request), exc)
     detail = "A database is unavailable; nothing was changed. Retry shortly."
@@ -275,7 +290,7 @@ class _FirstSight:
 _UNEXPECTED = _FirstSight()
 
 
-def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemBody]:
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The trace goes to the log once, keyed by request id; the client gets the id and nothing internal.
     if _UNEXPECTED.first(exc):
         log.exception("unhandled error in request %s", request_id_of(request), exc_info=exc)

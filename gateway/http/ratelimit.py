@@ -125,6 +125,22 @@ class RateLimiter:
                     headers=per_account.headers(),
                 )
 
+    async def login_attempt(self, scope: str, client: str, login: str) -> Decision:
+        """One log-in attempt from ``client`` naming ``login``, for a form the app-wide hook cannot
+        read (the admin panel's sign-in): the same two budgets as a JSON log-in. The refused decision
+        if either is spent, else the address's."""
+        by_address = await self.hit(scope, client)
+        if not by_address.allowed or not login.strip():
+            return by_address
+        by_account = await self.hit(_ACCOUNT_SCOPE, account_key(login), self.account_limit)
+        return by_address if by_account.allowed else by_account
+
+
+def account_key(login: str) -> str:
+    """A login as the per-account budget counts it: trimmed, lower case, hashed (a key of fixed length
+    that any text can have, NUL included)."""
+    return hashlib.sha256(login.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
 
 def _body_field(body: bytes, field: str) -> str | None:
     """The string ``field`` of a JSON object body, normalised as logins are (trimmed, lower case) and
@@ -136,4 +152,4 @@ def _body_field(body: bytes, field: str) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         return None
-    return hashlib.sha256(value.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return account_key(value)

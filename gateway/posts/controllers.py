@@ -15,7 +15,7 @@ from msgspec import UNSET
 from gateway.auth.service import Principal
 from gateway.clients.posts import PostsClient
 from gateway.http.contract import problems
-from gateway.http.guards import SECURITY, signed_in
+from gateway.http.guards import SECURITY, not_suspended, signed_in
 from gateway.http.parameters import Cursor, IdempotencyKey, Limit, Username
 from gateway.http.ratelimit import client_address
 from gateway.posts.schemas import Comment, CommentCreate, CommentPage, Post, PostCreate, PostPage, PostUpdate
@@ -49,7 +49,12 @@ class PostsController(Controller):
     dependencies = DEPENDENCIES
 
     @post(
-        "/", security=SECURITY, status_code=HTTP_201_CREATED, responses=problems(409), summary="Write a post"
+        "/",
+        guards=[not_suspended],
+        security=SECURITY,
+        status_code=HTTP_201_CREATED,
+        responses=problems(409),
+        summary="Write a post",
     )
     async def create(
         self,
@@ -75,7 +80,7 @@ class PostsController(Controller):
 
     @patch(
         "/{post_id:uuid}",
-        guards=[signed_in],
+        guards=[not_suspended],
         security=SECURITY,
         responses=problems(403),
         summary="Edit my post",
@@ -98,13 +103,15 @@ class PostsController(Controller):
     async def remove(self, post_id: FromPath[uuid.UUID], posts: NamedDependency[Posts]) -> None:
         await posts.delete(post_id)
 
-    @put("/{post_id:uuid}/like", guards=[signed_in], security=SECURITY, summary="Like a post (idempotent)")
+    @put(
+        "/{post_id:uuid}/like", guards=[not_suspended], security=SECURITY, summary="Like a post (idempotent)"
+    )
     async def like(self, post_id: FromPath[uuid.UUID], posts: NamedDependency[Posts]) -> Post:
         return await posts.like(post_id)
 
     @delete(
         "/{post_id:uuid}/like",
-        guards=[signed_in],
+        guards=[not_suspended],
         security=SECURITY,
         status_code=200,
         summary="Take my like back (idempotent)",
@@ -122,7 +129,7 @@ class PostsController(Controller):
 
     @post(
         "/{post_id:uuid}/comments",
-        guards=[signed_in],
+        guards=[not_suspended],
         security=SECURITY,
         status_code=HTTP_201_CREATED,
         responses=problems(409),
@@ -215,6 +222,12 @@ class WallsController(Controller):
 
     @get("/{username:str}/posts", summary="A user's wall: the posts I may see, newest first")
     async def wall(
-        self, username: Username, posts: NamedDependency[Posts], limit: Limit = 20, cursor: Cursor = None
+        self,
+        username: Username,
+        posts: NamedDependency[Posts],
+        viewer: NamedDependency[Principal | None],
+        limit: Limit = 20,
+        cursor: Cursor = None,
     ) -> PostPage:
-        return await posts.wall_of(username, limit, cursor)
+        staff = viewer is not None and viewer.account.is_staff
+        return await posts.wall_of(username, limit, cursor, as_staff=staff)

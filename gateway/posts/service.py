@@ -94,9 +94,11 @@ class Posts:
         page = await self._client.list_posts(author_id, limit, service_token(wall, cursor))
         return await post_page(self._authors, page.items, bound_cursor(wall, page.next_cursor))
 
-    async def wall_of(self, username: str, limit: int, cursor: str | None) -> PostPage:
-        """:meth:`wall` of the account named ``username``."""
-        author = await self._authors.by_username(username)
+    async def wall_of(
+        self, username: str, limit: int, cursor: str | None, *, as_staff: bool = False
+    ) -> PostPage:
+        """:meth:`wall` of the account named ``username`` (a hidden account's: for staff only)."""
+        author = await self._authors.by_username(username, include_hidden=as_staff)
         return await self.wall(author.id, limit, cursor)
 
     async def liked(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> PostPage:

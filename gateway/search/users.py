@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
+from gateway.users.status import shown_sql
 from servicekit.database import Database
 
 TIER = 10_000_000
@@ -54,12 +55,13 @@ WITH query AS (
 candidates AS MATERIALIZED (
     SELECT u.id, u.username, u.display_name, u.is_private, u.username_trigrams, u.display_name_trigrams
     FROM users AS u
-    WHERE u.username = $1::text
+    WHERE (u.username = $1::text
         OR u.username LIKE $2::text
         OR u.username_trigrams @> (SELECT prefix_keys FROM query)
         OR u.display_name_trigrams @> (SELECT prefix_keys FROM query)
         OR u.username_trigrams && (SELECT fuzzy_keys FROM query)
-        OR u.display_name_trigrams && (SELECT fuzzy_keys FROM query)
+        OR u.display_name_trigrams && (SELECT fuzzy_keys FROM query))
+        AND {shown_sql("u")}
 ),
 scored AS MATERIALIZED (
     SELECT c.id, c.username, c.display_name, c.is_private,

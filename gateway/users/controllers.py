@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, patch
+from litestar import Controller, delete, get, patch
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
+from litestar.status_codes import HTTP_204_NO_CONTENT
 from msgspec import UNSET
 
 from gateway.auth.service import Principal, Sessions
@@ -16,7 +17,7 @@ from gateway.http.guards import SECURITY
 from gateway.http.parameters import Username
 from gateway.http.ratelimit import OPT_KEY
 from gateway.users.profiles import Profiles
-from gateway.users.schemas import OwnProfile, PublicProfile, UserUpdate
+from gateway.users.schemas import AccountDeletion, OwnProfile, PublicProfile, UserUpdate
 from gateway.users.service import AccountChanges, Accounts
 
 
@@ -68,6 +69,30 @@ class UsersController(Controller):
     ) -> OwnProfile:
         return await profiles.change_own(principal, _changes(data))
 
+    @delete(
+        "/me",
+        security=SECURITY,
+        status_code=HTTP_204_NO_CONTENT,
+        opt={OPT_KEY: "account"},
+        responses=problems(409),
+        summary="Delete my account (with my password)",
+        description="Status `deleted`: every session ends, my follows go, my posts, comments and likes are"
+        " removed (within about a second, by the posts service), and my username stays taken for 30 days."
+        " The last admin must make another admin first (409 `last_admin`).",
+    )
+    async def delete_me(
+        self,
+        data: JSONBody[AccountDeletion],
+        principal: NamedDependency[Principal],
+        accounts: NamedDependency[Accounts],
+    ) -> None:
+        await accounts.delete(principal.account, data.password)
+
     @get("/{username:str}", summary="A user's public profile")
-    async def profile(self, username: Username, profiles: NamedDependency[Profiles]) -> PublicProfile:
-        return await profiles.public(username)
+    async def profile(
+        self,
+        username: Username,
+        profiles: NamedDependency[Profiles],
+        viewer: NamedDependency[Principal | None],
+    ) -> PublicProfile:
+        return await profiles.public(username, viewer)

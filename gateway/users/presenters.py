@@ -24,4 +24,8 @@ def public_profile(account: Account, counts: tuple[int, int] = (0, 0)) -> Public
 
 
 def own_profile(account: Account, counts: tuple[int, int] = (0, 0)) -> OwnProfile:
-    return _profile(account, OwnProfile, counts)
+    profile = _profile(account, OwnProfile, counts)
+    profile.status = account.state.effective()  # a suspension that has ended reads active
+    if profile.status == "active":
+        profile.suspended_until, profile.status_reason = None, ""
+    return profile

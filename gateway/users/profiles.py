@@ -30,7 +30,8 @@ class Profiles:
             await self._sessions.revoke_others(principal.account.id, keep=principal.session_id)
         return own_profile(outcome.account, await self._graph.counts(principal.account.id))
 
-    async def public(self, username: str) -> PublicProfile:
-        """Anyone's public profile."""
-        account = await self._accounts.by_username(username)
+    async def public(self, username: str, viewer: Principal | None = None) -> PublicProfile:
+        """Anyone's public profile; a hidden account's only for staff."""
+        staff = viewer is not None and viewer.account.is_staff
+        account = await self._accounts.by_username(username, include_hidden=staff)
         return public_profile(account, await self._graph.counts(account.id))

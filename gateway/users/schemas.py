@@ -101,3 +101,15 @@ class OwnProfile(PublicProfile, kw_only=True):
     email: str
     role: str
     updated_at: datetime.datetime
+    # Where the account stands: `active`, or `suspended` until `suspended_until` (null: no end) for
+    # `status_reason`; a suspended account may read but not post, comment, like or follow.
+    status: str = "active"
+    suspended_until: datetime.datetime | None = None
+    status_reason: str = ""
+    email_verified: bool = False
+
+
+class AccountDeletion(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Deleting one's own account needs its password."""
+
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]

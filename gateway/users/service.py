@@ -13,6 +13,9 @@ import asyncpg
 
 from gateway.auth.passwords import Passwords
 from gateway.graph.service import Graph
+from gateway.moderation import audit
+from gateway.users import status
+from gateway.users.status import STAFF, State, Status
 from servicekit.database import Database
 from servicekit.errors import Conflict, Invalid, NotFound
 
@@ -61,6 +64,21 @@ class CurrentPasswordRequired(Invalid):
     field = "current_password"
 
 
+class PasswordIncorrect(Invalid):
+    """The password given to confirm deleting one's account is wrong."""
+
+    code = "password_incorrect"
+    title = "Password incorrect"
+    detail = "`password` is wrong."
+    field = "password"
+
+
+class LastAdminCannotLeave(Conflict):
+    code = "last_admin"
+    title = "Last admin"
+    detail = "This is the last admin: make another admin before deleting this account."
+
+
 class CurrentPasswordIncorrect(Invalid):
     """The current password given with a sensitive change is wrong."""
 
@@ -83,10 +101,23 @@ class Account:
     role: str
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    status: Status = "active"
+    suspended_until: datetime.datetime | None = None
+    status_reason: str = ""
+    email_verified: bool = False
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Account:
         return cls(**{field.name: row[field.name] for field in dataclasses.fields(cls)})
+
+    @property
+    def state(self) -> State:
+        return State(self.status, self.suspended_until, self.status_reason)
+
+    @property
+    def is_staff(self) -> bool:
+        """Moderators and admins: they see hidden accounts and content, and moderate."""
+        return self.role in STAFF
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -142,6 +173,25 @@ _BY_USERNAME = f"SELECT {ACCOUNT_COLUMNS} FROM users WHERE username = $1"  # noq
 _USERNAME_EXISTS = "SELECT 1 FROM users WHERE username = $1"
 _SUMMARIES = "SELECT id, username, display_name FROM users WHERE id = ANY($1::uuid[])"
 _STORED_HASH = "SELECT password_hash FROM users WHERE id = $1"
+# How long a deleted account's username stays taken, so nobody impersonates it at once.
+USERNAME_QUARANTINE = datetime.timedelta(days=30)
+# A deleted account keeps its row (its id stays known to the audit log and other services) and its
+# username for the quarantine; its personal data goes: e-mail (freed for a new account), names,
+# password (nothing verifies against '!').
+_WIPE = """
+UPDATE users SET email = id::text || '@deleted.invalid', display_name = '', bio = '',
+    password_hash = '!', is_private = false, deleted_at = now()
+WHERE id = $1
+"""
+_UNFOLLOW_ALL = "DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1"
+_OTHER_ADMINS = "SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active' AND id <> $1"
+# After the quarantine, a deleted account's username is given up: renamed to one no one can choose
+# (a leading underscore and its id's digits; the row keeps everything else).
+_FREE_USERNAME = """
+UPDATE users SET username = '_' || left(replace(id::text, '-', ''), 29)
+WHERE username = $1 AND status = 'deleted' AND deleted_at < now() - $2::interval
+RETURNING 1
+"""
 # The columns a user may change; the statement is built from these names only.
 _CHANGEABLE = ("display_name", "bio", "is_private", "email", "password_hash")
 
@@ -179,9 +229,11 @@ class Accounts:
             raise UsernameReserved()
         password_hash = await self._passwords.hash(password)
         try:
-            [row] = await self._database.fetch(
-                _INSERT, uuid.uuid4(), username, email, password_hash, display_name.strip()
-            )
+            async with self._database.transaction() as connection:
+                await connection.execute(_FREE_USERNAME, username, USERNAME_QUARANTINE)
+                row = await connection.fetchrow(
+                    _INSERT, uuid.uuid4(), username, email, password_hash, display_name.strip()
+                )
         except asyncpg.UniqueViolationError as error:
             # The unique indexes decide, so two simultaneous registrations cannot both win.
             if "email" not in (error.constraint_name or ""):
@@ -191,20 +243,61 @@ class Accounts:
             return None
         return Account.from_row(row)
 
+    async def delete(self, account: Account, password: str) -> None:
+        """Delete one's own account, confirmed by its password: status ``deleted`` (the posts service
+        then removes its posts, comments and likes, and statistics follow through their events), its
+        sessions revoked, its follows gone, its personal data wiped; the username stays taken for 30
+        days. The last admin must hand over first."""
+        row = await self._database.fetchrow(_STORED_HASH, account.id)
+        if row is None:
+            raise UserNotFound()
+        if not await self._passwords.verify(row["password_hash"], password):
+            raise PasswordIncorrect()
+        async with self._database.transaction() as connection:
+            locked = await connection.fetchrow(
+                "SELECT role, status FROM users WHERE id = $1 FOR UPDATE", account.id
+            )
+            if locked is None or locked["status"] == "deleted":
+                raise UserNotFound()
+            if locked["role"] == "admin" and not await connection.fetchval(_OTHER_ADMINS, account.id):
+                raise LastAdminCannotLeave()
+            before = account.state.as_json()
+            await status.change(
+                connection, account.id, "deleted", reason="deleted by its owner", actor_id=account.id
+            )
+            await connection.execute(_WIPE, account.id)
+            await connection.execute(_UNFOLLOW_ALL, account.id)
+            await audit.record(
+                connection,
+                audit.Actor(account.id, account.username),
+                "account_delete",
+                "account",
+                account.id,
+                reason="deleted by its owner",
+                before=before,
+                after={"status": "deleted", "suspended_until": None},
+            )
+
     async def get(self, user_id: uuid.UUID) -> Account:
         row = await self._database.fetchrow(_BY_ID, user_id)
         if row is None:
             raise UserNotFound()
         return Account.from_row(row)
 
-    async def by_username(self, username: str) -> Account:
+    async def by_username(self, username: str, *, include_hidden: bool = False) -> Account:
+        """The account named ``username``. A suspended, disabled or deleted one is hidden: not found,
+        unless ``include_hidden`` (for staff, and for what one may still do to a hidden account, such
+        as unfollowing it)."""
         username = normalize_username(username)
         if not USERNAME.fullmatch(username):
             raise UserNotFound()  # no account could have it (and PostgreSQL refuses some, like NUL)
         row = await self._database.fetchrow(_BY_USERNAME, username)
         if row is None:
             raise UserNotFound()
-        return Account.from_row(row)
+        account = Account.from_row(row)
+        if account.state.hidden() and not (include_hidden and account.status != "deleted"):
+            raise UserNotFound()
+        return account
 
     async def summaries(self, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, AccountSummary]:
         """Summaries of the accounts in ``user_ids``, in one query; unknown ids are left out."""

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from piccolo.columns import UUID, Boolean, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.constraints import Check
 from piccolo.table import Table
 
 
 class User(Table, tablename="users"):
     """An account. ``username`` and ``email`` are stored lower-cased, which makes them unique
-    case-insensitively through plain unique indexes."""
+    case-insensitively through plain unique indexes.
+
+    ``status`` is what staff made of it (``gateway/users/status.py``): a suspension ends by itself at
+    ``suspended_until`` (null: permanent), read by comparing with the clock, so the row may still say
+    ``suspended`` after it ended. ``status_version`` counts the changes, for the consumers of the
+    account events. A deleted account keeps its row (and so its username, for 30 days).
+    """
 
     id = UUID(primary_key=True)
     username = Varchar(length=30, unique=True, null=False)
@@ -21,3 +28,14 @@ class User(Table, tablename="users"):
     role = Varchar(length=16, default="user", null=False)
     created_at = Timestamptz(default=TimestamptzNow(), null=False)
     updated_at = Timestamptz(default=TimestamptzNow(), null=False)
+    status = Varchar(length=16, default="active", null=False)
+    suspended_until = Timestamptz(default=None, null=True)
+    status_reason = Text(default="", null=False)
+    status_changed_at = Timestamptz(default=None, null=True)
+    status_changed_by = UUID(default=None, null=True)
+    status_version = BigInt(default=0, null=False)
+    email_verified = Boolean(default=False, null=False)
+    deleted_at = Timestamptz(default=None, null=True)
+
+    known_role = Check("role IN ('user', 'moderator', 'admin')")
+    known_status = Check("status IN ('active', 'suspended', 'disabled', 'deleted')")

@@ -70,6 +70,8 @@ def default_environment(env: dict[str, str], data_dir: Path) -> dict[str, str]:
     env.setdefault("FLOCK_STATS_CLICKHOUSE_URL", f"chdb://{data_dir / 'clickhouse'}")
     # Views the gateway could not publish before it stopped wait here for its next start.
     env.setdefault("FLOCK_GATEWAY_VIEW_SPOOL_DIR", str(data_dir / "spool" / "views"))
+    # The local copy serves plain HTTP on 127.0.0.1: the admin panel's cookie cannot be HTTPS-only.
+    env.setdefault("FLOCK_GATEWAY_ADMIN_COOKIE_SECURE", "false")
     return env
 
 

@@ -11,11 +11,13 @@ import msgspec
 
 
 class RunningSystem(msgspec.Struct, frozen=True):
-    """A ``just up`` that runs now: its pid, its gateway's URL, and the URLs it printed."""
+    """A ``just up`` that runs now: its pid, its gateway's URL, the URLs it printed, and the gateway's
+    database (``python -m gateway admin`` finds it here when no FLOCK_GATEWAY_DB_URL is set)."""
 
     pid: int
     gateway_url: str
     urls: dict[str, str]
+    gateway_db_url: str = ""
 
 
 def pid_file(data_dir: Path) -> Path:

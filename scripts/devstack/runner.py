@@ -42,7 +42,10 @@ def up(data_dir: Path) -> int:
             log_file = data_dir / "logs" / f"{process.name}.log"
             supervisor.add(process, start(process, log_file, echo=sys.stdout), log_file)
         urls = {label: url for process in processes(env) for label, url in process.urls.items()}
-        record(data_dir, RunningSystem(os.getpid(), gateway_url(env), urls))
+        record(
+            data_dir,
+            RunningSystem(os.getpid(), gateway_url(env), urls, gateway_db_url=env["FLOCK_GATEWAY_DB_URL"]),
+        )
         print("\nFlock is up:")
         for label, url in urls.items():
             print(f"  {label:<6} {url}")

@@ -143,6 +143,9 @@ def test_container_diagram_draws_every_flow_of_the_design() -> None:
         ("posts", "posts_topic"),
         ("posts_topic", "consumer"),
         ("views_topic", "consumer"),
+        ("gateway", "accounts_topic"),
+        ("accounts_topic", "posts"),
+        ("accounts_topic", "consumer"),
     ):
         assert "Kafka" in relations[pair][1], pair
     # Producing is aiokafka's producer (servicekit.kafka.Producer); consuming is FastStream.
@@ -155,7 +158,11 @@ def test_container_diagram_draws_every_flow_of_the_design() -> None:
 def test_container_diagram_draws_every_topic_of_the_event_contract() -> None:
     queues = dict(_QUEUE.findall(_diagrams()["container"]))
     assert sorted(queues.values()) == sorted(events.TOPICS)
-    assert queues == {"posts_topic": events.POSTS_TOPIC, "views_topic": events.VIEWS_TOPIC}
+    assert queues == {
+        "posts_topic": events.POSTS_TOPIC,
+        "views_topic": events.VIEWS_TOPIC,
+        "accounts_topic": events.ACCOUNTS_TOPIC,
+    }
 
 
 def test_context_diagram_renders_with_people_and_external_systems(rendered: dict[str, str]) -> None:

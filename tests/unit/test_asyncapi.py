@@ -18,12 +18,16 @@ def test_every_event_and_topic_is_documented() -> None:
     assert document["asyncapi"].startswith("3.")
     assert {channel["address"] for channel in document["channels"].values()} == set(events.TOPICS)
     schemas = document["components"]["schemas"]
-    for kind in (*events.PostEvent.__args__, events.PostViewed):
+    for kind in (*events.PostEvent.__args__, events.PostViewed, events.AccountStatusChanged):
         assert kind.__name__ in schemas
         tag = kind.__struct_config__.tag
         assert schemas[kind.__name__]["properties"]["type"]["enum"] == [tag]
     payloads = {m["payload"]["$ref"] for m in document["components"]["messages"].values()}
-    assert payloads == {"#/components/schemas/PostEvent", "#/components/schemas/PostViewed"}
+    assert payloads == {
+        "#/components/schemas/PostEvent",
+        "#/components/schemas/PostViewed",
+        "#/components/schemas/AccountStatusChanged",
+    }
 
 
 def test_documented_payloads_decode_with_the_contract() -> None:

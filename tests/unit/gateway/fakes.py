@@ -43,7 +43,7 @@ class FakeAccounts(Accounts):
     def __init__(self, accounts: Iterable[Account]) -> None:
         self.by_id = {a.id: a for a in accounts}
 
-    async def by_username(self, username: str) -> Account:
+    async def by_username(self, username: str, *, include_hidden: bool = False) -> Account:
         for found in self.by_id.values():
             if found.username == username:
                 return found

@@ -1,9 +1,11 @@
 """Flock's events: a contract between the services that publish them (the posts service through its
-outbox, the gateway for views) and every consumer that reads them (the stats consumer first).
+outbox, the gateway for views and account changes) and every consumer that reads them (the stats
+consumer first).
 
 Each event is an immutable record with a unique ``event_id`` (a UUIDv7) and the time it happened, in
 UTC. Changes travel on :data:`POSTS_TOPIC` and views on :data:`VIEWS_TOPIC`, both keyed by the post
-id (its canonical text, UTF-8), so one post's events stay in order within a partition. They are JSON,
+id (its canonical text, UTF-8), so one post's events stay in order within a partition; account
+changes on :data:`ACCOUNTS_TOPIC`, keyed by the account id. They are JSON,
 tagged by ``type`` (``"post_liked"``…): decode any of them with :func:`decode`, then match on the
 class. Delivery is at least once: consumers drop duplicates by ``event_id``.
 
@@ -14,13 +16,14 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Annotated, TypeAlias
+from typing import Annotated, Literal, TypeAlias
 
 import msgspec
 
 POSTS_TOPIC = "flock.events.posts"
 VIEWS_TOPIC = "flock.events.views"
-TOPICS = (POSTS_TOPIC, VIEWS_TOPIC)
+ACCOUNTS_TOPIC = "flock.events.accounts"
+TOPICS = (POSTS_TOPIC, VIEWS_TOPIC, ACCOUNTS_TOPIC)
 
 UtcDatetime = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
 
@@ -83,20 +86,51 @@ class PostViewed(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", ta
     viewer_key: str
 
 
+AccountStatus: TypeAlias = Literal["active", "suspended", "disabled", "deleted"]
+
+
+class AccountStatusChanged(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="account_status_changed"
+):
+    """An account's status changed (the gateway publishes it through its outbox on
+    :data:`ACCOUNTS_TOPIC`, keyed by the account id). Consumers keep the latest per account: the one
+    with the highest ``version``, whatever order copies arrive in.
+
+    Its content is hidden from everyone but staff while ``hidden`` is true and ``hidden_until`` (if
+    set) has not passed: a suspension ends by itself at ``hidden_until``, with no further event.
+    ``deleted`` also asks the owners of its content to remove it (posts, comments, likes).
+    """
+
+    event_id: uuid.UUID
+    occurred_at: UtcDatetime
+    # The staff member (or the account itself, for a deletion) whose request made the change; None
+    # for the command line on the server.
+    actor_id: uuid.UUID | None = None
+    account_id: uuid.UUID
+    # Increases with every change of this account's status: apply an event only if it is newer than
+    # the one applied.
+    version: int
+    status: AccountStatus
+    # Whether the account's content is hidden (not ``active``), and until when (None: until a
+    # further change).
+    hidden: bool
+    hidden_until: UtcDatetime | None = None
+
+
 PostEvent: TypeAlias = (
     PostCreated | PostUpdated | PostDeleted | PostLiked | PostUnliked | CommentAdded | CommentDeleted
 )
-Event: TypeAlias = PostEvent | PostViewed
+Event: TypeAlias = PostEvent | PostViewed | AccountStatusChanged
 
 _decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 
 
-def event_type(event: PostEventBase | PostViewed) -> str:
+def event_type(event: PostEventBase | PostViewed | AccountStatusChanged) -> str:
     """The event's tag, as it appears in the ``type`` field (``"post_liked"``)."""
     return str(type(event).__struct_config__.tag)
 
 
-def encode(event: PostEventBase | PostViewed) -> bytes:
+def encode(event: PostEventBase | PostViewed | AccountStatusChanged) -> bytes:
     """The event as JSON."""
     return msgspec.json.encode(event)
 

@@ -1,0 +1,1 @@
+"""Reports: members flag posts, comments and accounts; staff work through the queue."""
