@@ -2,7 +2,8 @@
 delete a thread.
 
 Anyone who can see a post may comment on it and read its comments. A comment may be deleted by its
-author, the post's author, a moderator or an admin; deleting a top-level comment deletes its replies.
+author, the post's author, a moderator or an admin (on any post, giving a reason when it is someone
+else's); deleting a top-level comment deletes its replies.
 ``posts.comment_count`` (replies included) and ``comments.reply_count`` change in the transaction that
 adds or removes the rows they count. With an idempotency key, the same comment sent again by its
 author within 24 hours answers the first one instead of adding another (``posts/idempotency.py``).
@@ -16,12 +17,12 @@ import uuid
 from uuid_utils.compat import uuid7
 
 from idl.flock.events.v1.events import CommentAdded, CommentDeleted
-from posts import idempotency, outbox
+from posts import idempotency, moderation, outbox
 from posts.database import Connection, Database
-from posts.domain import MAX_COMMENT_TEXT, Caller, Comment, Page, clean_text, now
-from posts.errors import CommentNotFound, IdempotencyKeyReused, NotAllowed
+from posts.domain import MAX_COMMENT_TEXT, Caller, Comment, Page, Visibility, clean_text, now
+from posts.errors import CommentNotFound, IdempotencyKeyReused, NotAllowed, PostNotFound
 from posts.pagination import COMMENTS, page_size
-from posts.queries import Row, lock_visible_post, visible_post
+from posts.queries import Row, lock_post, lock_visible_post, not_hidden, visible_post
 
 _COLUMNS = "id, post_id, parent_id, author_id, text, created_at, reply_count"
 
@@ -41,6 +42,10 @@ SELECT {_COLUMNS} FROM comments
 WHERE parent_id = $1 AND id > $2
 ORDER BY id LIMIT $3
 """  # noqa: S608
+# For members: comments by hidden accounts are left out (their own stay theirs: $4 the caller).
+_SHOWN = f" AND (comments.author_id = $4 OR {not_hidden('comments.author_id')})"
+_TOP_LEVEL_SHOWN = _TOP_LEVEL.replace(" AND id > $2", " AND id > $2" + _SHOWN)
+_REPLIES_SHOWN = _REPLIES.replace(" AND id > $2", " AND id > $2" + _SHOWN)
 # The comment and, for a top-level one, its replies: deleted explicitly (the foreign key would
 # cascade anyway) so that the counts and events know each row that went.
 _DELETE_THREAD = "DELETE FROM comments WHERE id = $1 OR parent_id = $1 RETURNING id, parent_id"
@@ -108,7 +113,10 @@ class Comments:
         text = clean_text(text, limit=MAX_COMMENT_TEXT)
         idempotency.check_key(idempotency_key)
         comment_id, at = uuid7(), now()
-        async with self._db.transaction() as connection:
+        async with (
+            moderation.told_if_removed(self._db, caller, post_id),
+            self._db.transaction() as connection,
+        ):
             if idempotency_key:
                 asked = idempotency.fingerprint("comment", str(post_id), str(parent_id or ""), text)
                 earlier = await idempotency.claim(
@@ -154,21 +162,36 @@ class Comments:
         async with self._db.connection() as connection:
             await visible_post(connection, caller, post_id)
             if parent_id is None:
-                rows = await connection.fetch(_TOP_LEVEL, post_id, after, size + 1)
+                rows = await (
+                    connection.fetch(_TOP_LEVEL, post_id, after, size + 1)
+                    if caller.moderates
+                    else connection.fetch(_TOP_LEVEL_SHOWN, post_id, after, size + 1, caller.user_id)
+                )
             else:
                 await _find(connection, post_id, parent_id)
-                rows = await connection.fetch(_REPLIES, parent_id, after, size + 1)
+                rows = await (
+                    connection.fetch(_REPLIES, parent_id, after, size + 1)
+                    if caller.moderates
+                    else connection.fetch(_REPLIES_SHOWN, parent_id, after, size + 1, caller.user_id)
+                )
         rows, next_token = COMMENTS.cut(rows, size, key=lambda row: row["id"])
         return Page([_to_comment(row) for row in rows], next_token)
 
-    async def delete(self, caller: Caller, post_id: uuid.UUID, comment_id: uuid.UUID) -> None:
-        """Delete a comment, and its replies if it has any."""
+    async def delete(
+        self, caller: Caller, post_id: uuid.UUID, comment_id: uuid.UUID, *, reason: str = ""
+    ) -> None:
+        """Delete a comment, and its replies if it has any. Moderators and admins may on any post, even
+        one they cannot read, with a reason when the comment is not theirs to delete as a user."""
         user_id = caller.signed_in()
         async with self._db.transaction() as connection:
-            post = await lock_visible_post(connection, caller, post_id)
+            post = await lock_post(connection, post_id)
+            if not caller.moderates and not caller.can_see(post["author_id"], Visibility(post["visibility"])):
+                raise PostNotFound()
             comment = await _find(connection, post_id, comment_id)
-            if user_id not in (comment["author_id"], post["author_id"]) and not caller.moderates:
+            owners = (comment["author_id"], post["author_id"])
+            if user_id not in owners and not caller.moderates:
                 raise NotAllowed("Only its author, the post's author or a moderator may delete a comment.")
+            moderation.removal_reason(caller, owners, reason)
             deleted = await connection.fetch(_DELETE_THREAD, comment_id)
             await _count(connection, post_id, comment["parent_id"], -len(deleted))
             # One event per comment that went: the comment first, then its replies.

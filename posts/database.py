@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from piccolo.table import Table
 
-from posts.tables import Comment, IdempotencyKey, Like, OutboxEvent, Post
+from posts.tables import AccountState, Comment, IdempotencyKey, Like, ModerationRemoval, OutboxEvent, Post
 from servicekit.database import Connection, Database, is_outage, make_engine
 
 __all__ = ["TABLES", "Connection", "Database", "is_outage", "make_engine"]
 
-TABLES: list[type[Table]] = [Post, Comment, Like, IdempotencyKey, OutboxEvent]
+TABLES: list[type[Table]] = [
+    Post,
+    Comment,
+    Like,
+    IdempotencyKey,
+    OutboxEvent,
+    AccountState,
+    ModerationRemoval,
+]

@@ -5,7 +5,7 @@ the stable reason callers act on, and ``str(error)`` the message for humans."""
 from __future__ import annotations
 
 from idl.flock import wire
-from servicekit.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from servicekit.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unauthenticated
 
 
 class InvalidArgument(Invalid):
@@ -29,6 +29,14 @@ class PostNotFound(NotFound):
 
     code = wire.POST_NOT_FOUND
     detail = "No such post."
+
+
+class PostRemoved(Gone):
+    """A moderator removed the post: told to its author alone (anyone else gets :class:`PostNotFound`),
+    with the moderator's reason in the message."""
+
+    code = wire.POST_REMOVED
+    detail = "A moderator removed this post."
 
 
 class CommentNotFound(NotFound):

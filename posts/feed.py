@@ -13,16 +13,19 @@ from __future__ import annotations
 from posts.database import Database
 from posts.domain import Caller, Page, Post
 from posts.pagination import FEED, page_size
-from posts.queries import POST_COLUMNS, as_seen_by, following_ids
+from posts.queries import POST_COLUMNS, as_seen_by, following_ids, not_hidden, visibility
 
 # $1 the caller, $2 the accounts they follow, $3 the cursor (the last id served), $4 page size + 1.
 # Every author here is the caller or someone in their following list, for whom ``visible_to`` comes
 # down to "anything but a private post, unless it is the caller's own": said directly, so that the
 # per-author scans need not look each author up in the following list again.
-_FEED = f"""
+_FEED_TEMPLATE = """
 WITH page AS (
     SELECT newest.id
-    FROM (SELECT $1::uuid UNION SELECT unnest($2::uuid[])) AS authors (author_id)
+    FROM (
+        SELECT author_id FROM (SELECT $1::uuid UNION SELECT unnest($2::uuid[])) AS listed (author_id)
+        {hidden}
+    ) AS authors
     CROSS JOIN LATERAL (
         SELECT posts.id FROM posts
         WHERE posts.author_id = authors.author_id
@@ -34,9 +37,15 @@ WITH page AS (
     ORDER BY newest.id DESC
     LIMIT $4
 )
-SELECT {POST_COLUMNS} FROM posts JOIN page USING (id)
+SELECT {columns} FROM posts JOIN page USING (id)
 ORDER BY id DESC
-"""  # noqa: S608 - only constants are interpolated
+"""
+# Members' feeds leave out hidden authors (the caller never: their own posts stay theirs), once per
+# author rather than per post; staff's keep them.
+_FEED = _FEED_TEMPLATE.format(
+    hidden=f"WHERE listed.author_id = $1 OR {not_hidden('listed.author_id')}", columns=POST_COLUMNS
+)
+_STAFF_FEED = _FEED_TEMPLATE.format(hidden="", columns=POST_COLUMNS)
 
 
 class Feed:
@@ -58,6 +67,7 @@ class Feed:
             # every author (bitmap scans) and sort them: 10 times slower for 1000 authors of 100
             # posts. Bitmap scans are off for this transaction only.
             await connection.execute("SET LOCAL enable_bitmapscan = off")
-            rows = await connection.fetch(_FEED, user_id, following_ids(caller), after, size + 1)
+            statement = _STAFF_FEED if visibility(caller) else _FEED
+            rows = await connection.fetch(statement, user_id, following_ids(caller), after, size + 1)
             rows, next_token = FEED.cut(rows, size, key=lambda row: row["id"])
             return Page(await as_seen_by(connection, caller, rows), next_token)

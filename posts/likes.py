@@ -22,10 +22,13 @@ from posts.queries import (
     POST_COLUMNS,
     Row,
     as_seen_by,
+    author_hidden,
     following_ids,
     lock_post,
     lock_visible_post,
+    staff_sees,
     to_post,
+    visibility,
     visible_to,
 )
 
@@ -37,13 +40,15 @@ RETURNING 1
 _UNLIKE = "DELETE FROM likes WHERE post_id = $1 AND user_id = $2 RETURNING 1"
 _COUNT = f"UPDATE posts SET like_count = like_count + $2 WHERE id = $1 RETURNING {POST_COLUMNS}"  # noqa: S608
 _POST_COLUMNS = ", ".join(f"posts.{column}" for column in POST_COLUMNS.split(", "))
-_LIKED_BY = f"""
-SELECT {_POST_COLUMNS}, likes.liked_at
+_LIKED_BY_TEMPLATE = """
+SELECT {columns}, likes.liked_at
 FROM likes JOIN posts ON posts.id = likes.post_id
-WHERE likes.user_id = $1 AND (likes.liked_at, likes.post_id) < ($2, $3) AND {visible_to("$4", "$5")}
+WHERE likes.user_id = $1 AND (likes.liked_at, likes.post_id) < ($2, $3) AND {visible}
 ORDER BY likes.liked_at DESC, likes.post_id DESC
 LIMIT $6
-"""  # noqa: S608 - only constants are interpolated
+"""
+_LIKED_BY = _LIKED_BY_TEMPLATE.format(columns=_POST_COLUMNS, visible=visible_to("$4", "$5"))
+_LIKED_BY_STAFF = _LIKED_BY_TEMPLATE.format(columns=_POST_COLUMNS, visible=staff_sees("$4", "$5"))
 
 
 async def _counted(
@@ -90,7 +95,9 @@ class Likes:
         user_id = caller.signed_in()
         async with self._db.transaction() as connection:
             row = await lock_post(connection, post_id)
-            visible = caller.can_see(row["author_id"], Visibility(row["visibility"]))
+            visible = caller.can_see(row["author_id"], Visibility(row["visibility"])) and not (
+                await author_hidden(connection, caller, row["author_id"])
+            )
             if await connection.fetchval(_UNLIKE, post_id, user_id):
                 row = await _counted(connection, PostUnliked, user_id, post_id, at=now())
             elif not visible:
@@ -105,7 +112,7 @@ class Likes:
         size, after = page_size(size), LIKES.decode(token)
         async with self._db.connection() as connection:
             rows = await connection.fetch(
-                _LIKED_BY,
+                _LIKED_BY_STAFF if visibility(caller) else _LIKED_BY,
                 user_id,
                 after.liked_at,
                 after.post_id,

@@ -15,21 +15,56 @@ Row = Any  # an asyncpg Record
 POST_COLUMNS = "id, author_id, text, visibility, created_at, updated_at, like_count, comment_count"
 
 
-def visible_to(caller: str, following: str, table: str = "posts") -> str:
+def not_hidden(author: str) -> str:
+    """SQL for "the account ``author`` (an SQL expression) is not hidden": no ``account_states`` row
+    says it is suspended, disabled or deleted now (``posts/accounts.py``). A suspension's end is
+    compared with the clock, so it ends by itself. Accounts never moderated have no row: one probe of
+    the primary key that finds nothing."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM account_states AS hidden WHERE hidden.account_id = {author}"  # noqa: S608
+        " AND hidden.hidden AND (hidden.hidden_until IS NULL OR hidden.hidden_until > now()))"
+    )
+
+
+def visible_to(caller: str, following: str, table: str = "posts", *, author_checked: bool = False) -> str:
     """SQL for "the caller whose id is parameter ``caller`` and who follows the accounts in parameter
     ``following`` (a ``uuid[]``, see :func:`following_ids`) may see the post": it is public, theirs, or
-    followers-only by someone they follow. An anonymous caller's id is NULL, which matches no author,
-    and their following list is empty. ``Caller.can_see`` in Python.
+    followers-only by someone they follow, and its author is not hidden (their own posts stay theirs
+    to see). An anonymous caller's id is NULL, which matches no author, and their following list is
+    empty. ``Caller.can_see`` in Python (the hidden part: :func:`author_hidden`).
 
     The list (up to 5000 ids) is looked up as ``IN (SELECT unnest(...))``, which PostgreSQL runs as a
     hashed subplan: one hash table per query. ``= ANY(...)`` would scan the array for each row once
     the plan is a generic one (asyncpg prepares statements, and PostgreSQL switches to a generic plan
-    after five runs): a search matching tens of thousands of posts took twice as long with it."""
-    return (
+    after five runs): a search matching tens of thousands of posts took twice as long with it.
+    ``author_checked``: leave the hidden check out, for a statement that checks its one author once."""
+    rule = (
         f"({table}.visibility = 'public' OR {table}.author_id = {caller}"
         f" OR ({table}.visibility = 'followers'"
         f" AND {table}.author_id IN (SELECT unnest({following}::uuid[]))))"
     )
+    if author_checked:  # the statement checks its one author once (a wall)
+        return rule
+    return f"({rule} AND ({table}.author_id = {caller} OR {not_hidden(f'{table}.author_id')}))"
+
+
+def staff_sees(caller: str, following: str) -> str:
+    """What :func:`visible_to` is for moderators and admins: every post. The parameters are still
+    named, so that the two statements take the same ones (the planner folds this to TRUE)."""
+    return f"(TRUE OR {caller}::uuid IS NULL OR {following}::uuid[] IS NULL)"
+
+
+def visibility(caller: Caller) -> bool:
+    """Which of two statements a caller reads with: True for staff (:func:`staff_sees`)."""
+    return caller.moderates
+
+
+async def author_hidden(connection: Connection, caller: Caller, author_id: uuid.UUID) -> bool:
+    """Whether ``author_id``'s content is hidden from ``caller`` (never from staff, nor from the
+    author)."""
+    if caller.moderates or author_id == caller.user_id:
+        return False
+    return not await connection.fetchval(f"SELECT {not_hidden('$1::uuid')}", author_id)
 
 
 def following_ids(caller: Caller) -> list[uuid.UUID]:
@@ -72,10 +107,15 @@ async def as_seen_by(connection: Connection, caller: Caller, rows: Iterable[Row]
     return [to_post(row, row["id"] in liked) for row in rows]
 
 
+_VISIBLE_POSTS = f"SELECT {POST_COLUMNS} FROM posts WHERE id = ANY($1::uuid[]) AND {visible_to('$2', '$3')}"  # noqa: S608
+_ANY_POSTS = f"SELECT {POST_COLUMNS} FROM posts WHERE id = ANY($1::uuid[]) AND {staff_sees('$2', '$3')}"  # noqa: S608
+
+
 async def visible_posts(connection: Connection, caller: Caller, post_ids: Sequence[uuid.UUID]) -> list[Post]:
-    """The posts among ``post_ids`` that the caller may see, in no particular order."""
+    """The posts among ``post_ids`` that the caller may see (staff: all of them), in no particular
+    order."""
     rows = await connection.fetch(
-        f"SELECT {POST_COLUMNS} FROM posts WHERE id = ANY($1::uuid[]) AND {visible_to('$2', '$3')}",  # noqa: S608
+        _ANY_POSTS if visibility(caller) else _VISIBLE_POSTS,
         list(post_ids),
         caller.user_id,
         following_ids(caller),
@@ -116,8 +156,11 @@ async def lock_visible_post(
     otherwise. ``for_delete``: moderators and admins remove content, whoever may read it (a reported
     followers-only or private post they cannot see), so for them any post will do."""
     row = await lock_post(connection, post_id, for_delete=for_delete)
-    if not (for_delete and caller.moderates) and not caller.can_see(
-        row["author_id"], Visibility(row["visibility"])
+    if for_delete and caller.moderates:
+        return row
+    # Staff read any post, but like and comment as members do (where a member could).
+    if not caller.can_see(row["author_id"], Visibility(row["visibility"])) or await author_hidden(
+        connection, caller, row["author_id"]
     ):
         raise PostNotFound()
     return row

@@ -19,7 +19,7 @@ from __future__ import annotations
 from posts.database import Database
 from posts.domain import Caller, Page, Post, clean_query
 from posts.pagination import SEARCH, SearchKey, page_size
-from posts.queries import POST_COLUMNS, as_seen_by, following_ids, visible_to
+from posts.queries import POST_COLUMNS, as_seen_by, following_ids, staff_sees, visibility, visible_to
 
 MAX_QUERY = 200
 # ts_rank_cd's normalisation 1: the rank divided by 1 + log(the number of words in the post).
@@ -30,21 +30,27 @@ _NORMALISATION = 1
 # make the page; only the page's rows are then read in full. OFFSET 0 keeps the ranking subquery from
 # being merged into the one around it, where the rank would be computed twice per post (once to
 # compare with the cursor, once to sort): computed once, it is compared and sorted as one float4.
-_SEARCH = f"""
+_SEARCH_TEMPLATE = """
 WITH page AS (
     SELECT id, rank FROM (
-        SELECT posts.id, ts_rank_cd(posts.search_vector, query, {_NORMALISATION}) AS rank
+        SELECT posts.id, ts_rank_cd(posts.search_vector, query, {normalisation}) AS rank
         FROM posts, websearch_to_tsquery('english', $1) AS query
-        WHERE posts.search_vector @@ query AND {visible_to("$2", "$3")}
+        WHERE posts.search_vector @@ query AND {visible}
         OFFSET 0
     ) AS ranked
     WHERE (rank, id) < ($4::real, $5::uuid)
     ORDER BY rank DESC, id DESC
     LIMIT $6
 )
-SELECT {POST_COLUMNS}, page.rank FROM page JOIN posts USING (id)
+SELECT {columns}, page.rank FROM page JOIN posts USING (id)
 ORDER BY page.rank DESC, page.id DESC
-"""  # noqa: S608 - only constants are interpolated
+"""
+_SEARCH = _SEARCH_TEMPLATE.format(
+    visible=visible_to("$2", "$3"), normalisation=_NORMALISATION, columns=POST_COLUMNS
+)
+_SEARCH_STAFF = _SEARCH_TEMPLATE.format(
+    visible=staff_sees("$2", "$3"), normalisation=_NORMALISATION, columns=POST_COLUMNS
+)
 
 
 class Search:
@@ -60,7 +66,7 @@ class Search:
         size, after = page_size(size), SEARCH.decode(token)
         async with self._db.connection() as connection:
             rows = await connection.fetch(
-                _SEARCH,
+                _SEARCH_STAFF if visibility(caller) else _SEARCH,
                 query,
                 caller.user_id,
                 following_ids(caller),

@@ -6,7 +6,8 @@ up. On SIGTERM or SIGINT the server reports NOT_SERVING, stops taking calls, and
 flight ``FLOCK_POSTS_GRACE_SECONDS`` to finish before cancelling them; then the outbox relay stops
 and the pool closes.
 
-The outbox relay (``posts/relay.py``) runs beside the server for as long as it serves. It plays no
+The outbox relay (``posts/relay.py``) and the consumer of account events (``posts/accounts.py``) run
+beside the server for as long as it serves. It plays no
 part in health: a broker outage delays events, it does not stop the service serving.
 """
 
@@ -19,11 +20,12 @@ from contextlib import asynccontextmanager
 import grpc
 
 from idl.flock.posts.v1 import posts_pb2, posts_pb2_grpc
-from posts import relay
+from posts import accounts, relay
 from posts.comments import Comments
 from posts.database import Database
 from posts.feed import Feed
 from posts.likes import Likes
+from posts.moderation import Moderation
 from posts.search import Search
 from posts.service import Posts
 from posts.servicer import PostsServicer
@@ -57,6 +59,7 @@ def build_server(database: Database, settings: PostsSettings) -> GrpcServer:
             Likes(database),
             Feed(database),
             Search(database),
+            moderation=Moderation(database),
             crash_after_commit=settings.crash_after_commit,
         )
         posts_pb2_grpc.add_PostsServiceServicer_to_server(servicer, server)
@@ -68,7 +71,7 @@ async def serve(settings: PostsSettings) -> None:
     """Serve until SIGTERM or SIGINT, then shut down gracefully."""
     configure_logging(settings.log_level)
     stop = stop_requested()
-    async with lifespan(settings) as database, relay.running(settings):
+    async with lifespan(settings) as database, relay.running(settings), accounts.running(settings, database):
         server = build_server(database, settings)
         await server.start(serving=True)
         log.info("serving %s on %s", SERVICE_NAME, server.address)

@@ -4,7 +4,8 @@ The rules, whatever the gateway checked: writing needs a caller; a private post 
 author, a followers-only one for its author and the callers whose following list names them (to
 anyone else: not found); only the author edits a post; the author, a moderator or an admin deletes
 it (moderators whatever its visibility), and its comments and likes go with it. Each change writes
-its outbox event in the transaction that makes it.
+its outbox event in the transaction that makes it. A moderator removing someone else's post gives a
+reason, which its author is told from then on (``posts/moderation.py``).
 """
 
 from __future__ import annotations
@@ -16,17 +17,20 @@ from collections.abc import Sequence
 from uuid_utils.compat import uuid7
 
 from idl.flock.events.v1.events import PostCreated, PostDeleted, PostUpdated
-from posts import idempotency, outbox
+from posts import idempotency, moderation, outbox
 from posts.database import Database
 from posts.domain import MAX_POST_TEXT, Caller, Page, Post, Visibility, clean_text, now
-from posts.errors import InvalidArgument, NotAllowed
+from posts.errors import InvalidArgument, NotAllowed, PostNotFound
 from posts.pagination import POSTS, page_size
 from posts.queries import (
     POST_COLUMNS,
     as_seen_by,
     following_ids,
     lock_visible_post,
+    not_hidden,
+    staff_sees,
     to_post,
+    visibility,
     visible_post,
     visible_posts,
     visible_to,
@@ -45,9 +49,19 @@ UPDATE posts SET text = $2, visibility = $3, updated_at = $4 WHERE id = $1
 RETURNING {POST_COLUMNS}
 """  # noqa: S608
 
+# A hidden author's wall is empty but to themselves: checked once for the statement (the condition
+# names only parameters, so PostgreSQL runs it once, before the scan), not per post.
 _LIST_BY_AUTHOR = f"""
 SELECT {POST_COLUMNS} FROM posts
-WHERE author_id = $1 AND {visible_to("$2", "$3")} AND id < $4
+WHERE author_id = $1 AND {visible_to("$2", "$3", author_checked=True)} AND id < $4
+  AND ($1 = $2 OR {not_hidden("$1::uuid")})
+ORDER BY id DESC
+LIMIT $5
+"""  # noqa: S608 - only constants are interpolated
+# Staff read every post of the author.
+_LIST_ANY_BY_AUTHOR = f"""
+SELECT {POST_COLUMNS} FROM posts
+WHERE author_id = $1 AND {staff_sees("$2", "$3")} AND id < $4
 ORDER BY id DESC
 LIMIT $5
 """  # noqa: S608 - only constants are interpolated
@@ -99,7 +113,10 @@ class Posts:
         request that changes nothing writes nothing."""
         user_id = caller.signed_in()
         new_text = None if text is None else clean_text(text, limit=MAX_POST_TEXT)
-        async with self._db.transaction() as connection:
+        async with (
+            moderation.told_if_removed(self._db, caller, post_id),
+            self._db.transaction() as connection,
+        ):
             row = await lock_visible_post(connection, caller, post_id)
             if row["author_id"] != user_id:
                 raise NotAllowed("Only its author may edit a post.")
@@ -113,20 +130,33 @@ class Posts:
             [post] = await as_seen_by(connection, caller, [row])
         return post
 
-    async def delete(self, caller: Caller, post_id: uuid.UUID) -> None:
+    async def delete(self, caller: Caller, post_id: uuid.UUID, *, reason: str = "") -> None:
         """Delete a post with its comments and likes: its author, a moderator or an admin may (the
-        latter two even a post they cannot read)."""
+        latter two even a post they cannot read, giving a reason when it is not theirs). Deleting a
+        post a moderator removed is, for a moderator, done already."""
         user_id = caller.signed_in()
         async with self._db.transaction() as connection:
-            row = await lock_visible_post(connection, caller, post_id, for_delete=True)
+            try:
+                row = await lock_visible_post(connection, caller, post_id, for_delete=True)
+            except PostNotFound:
+                removal = await moderation.removal_of(connection, post_id)
+                if removal is not None and caller.moderates:
+                    return
+                raise moderation.missing(caller, removal) from None
             if row["author_id"] != user_id and not caller.moderates:
                 raise NotAllowed("Only its author or a moderator may delete a post.")
+            why = moderation.removal_reason(caller, {row["author_id"]}, reason)
+            at = now()
             # Comments and likes go by ON DELETE CASCADE; their events are implied by this one.
             await connection.execute("DELETE FROM posts WHERE id = $1", post_id)
+            if why is not None:
+                await moderation.record_removal(
+                    connection, caller, post_id=post_id, author_id=row["author_id"], reason=why, at=at
+                )
             await outbox.record(
                 connection,
                 PostDeleted,
-                at=now(),
+                at=at,
                 actor_id=user_id,
                 post_id=post_id,
                 post_author_id=row["author_id"],
@@ -135,7 +165,10 @@ class Posts:
     async def get(self, caller: Caller, post_id: uuid.UUID) -> Post:
         """One post, if the caller may see it."""
         async with self._db.connection() as connection:
-            return await visible_post(connection, caller, post_id)
+            try:
+                return await visible_post(connection, caller, post_id)
+            except PostNotFound:
+                await moderation.removed_or_not_found(connection, caller, post_id)
 
     async def get_many(self, caller: Caller, post_ids: Sequence[uuid.UUID]) -> list[Post]:
         """Up to 100 posts, in the order asked, leaving out those missing or hidden from the caller."""
@@ -154,7 +187,12 @@ class Posts:
         size, after = page_size(size), POSTS.decode(token)
         async with self._db.connection() as connection:
             rows = await connection.fetch(
-                _LIST_BY_AUTHOR, author_id, caller.user_id, following_ids(caller), after, size + 1
+                _LIST_ANY_BY_AUTHOR if visibility(caller) else _LIST_BY_AUTHOR,
+                author_id,
+                caller.user_id,
+                following_ids(caller),
+                after,
+                size + 1,
             )
             rows, next_token = POSTS.cut(rows, size, key=lambda row: row["id"])
             return Page(await as_seen_by(connection, caller, rows), next_token)

@@ -32,6 +32,7 @@ from posts.domain import (
 from posts.errors import InvalidArgument
 from posts.feed import Feed
 from posts.likes import Likes
+from posts.moderation import Moderation
 from posts.search import Search
 from posts.service import Posts
 from servicekit.grpc_server import Context, Guard
@@ -108,8 +109,8 @@ def _comment(comment: Comment) -> pb.Comment:
 
 
 class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
-    """``flock.posts.v1.PostsService`` over the rules in ``Posts``, ``Comments``, ``Likes``, ``Feed``
-    and ``Search``."""
+    """``flock.posts.v1.PostsService`` over the rules in ``Posts``, ``Comments``, ``Likes``, ``Feed``,
+    ``Search`` and ``Moderation``."""
 
     def __init__(
         self,
@@ -119,8 +120,10 @@ class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
         feed: Feed,
         search: Search,
         *,
+        moderation: Moderation,
         crash_after_commit: Set[str] = frozenset(),
     ) -> None:
+        self._moderation = moderation
         self._posts = posts
         self._comments = comments
         self._likes = likes
@@ -158,7 +161,9 @@ class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
 
     @_rpc
     async def DeletePost(self, request: pb.DeletePostRequest, context: Context) -> pb.DeletePostResponse:  # noqa: N802
-        await self._posts.delete(_caller(request.caller), parse_id(request.post_id, "post_id"))
+        await self._posts.delete(
+            _caller(request.caller), parse_id(request.post_id, "post_id"), reason=request.reason
+        )
         return pb.DeletePostResponse()
 
     @_rpc
@@ -220,12 +225,23 @@ class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
             _caller(request.caller),
             parse_id(request.post_id, "post_id"),
             parse_id(request.comment_id, "comment_id"),
+            reason=request.reason,
         )
         return pb.DeleteCommentResponse()
 
     @_rpc
+    async def GetComment(self, request: pb.GetCommentRequest, context: Context) -> pb.GetCommentResponse:  # noqa: N802
+        comment = await self._moderation.get_comment(
+            _caller(request.caller), parse_id(request.comment_id, "comment_id")
+        )
+        return pb.GetCommentResponse(comment=_comment(comment))
+
+    @_rpc
     async def LikePost(self, request: pb.LikePostRequest, context: Context) -> pb.LikePostResponse:  # noqa: N802
-        post = await self._likes.like(_caller(request.caller), parse_id(request.post_id, "post_id"))
+        caller, post_id = _caller(request.caller), parse_id(request.post_id, "post_id")
+        # A post's author is told it was removed by every call about it; Likes leaves that to Moderation.
+        async with self._moderation.told_if_removed(caller, post_id):
+            post = await self._likes.like(caller, post_id)
         self._committed("like")
         return pb.LikePostResponse(post=_post(post))
 
@@ -268,3 +284,23 @@ class PostsServicer(posts_pb2_grpc.PostsServiceServicer):
         return pb.SearchPostsResponse(
             posts=[_post(post) for post in page.items], next_page_token=page.next_page_token
         )
+
+    @_rpc
+    async def CountPostsByAuthor(  # noqa: N802
+        self, request: pb.CountPostsByAuthorRequest, context: Context
+    ) -> pb.CountPostsByAuthorResponse:
+        counts = await self._moderation.count_posts_by_author(
+            _caller(request.caller), [parse_id(author_id, "author_ids") for author_id in request.author_ids]
+        )
+        return pb.CountPostsByAuthorResponse(counts={str(author): count for author, count in counts.items()})
+
+    @_rpc
+    async def CountPostsSince(  # noqa: N802
+        self, request: pb.CountPostsSinceRequest, context: Context
+    ) -> pb.CountPostsSinceResponse:
+        if not request.HasField("since"):
+            raise InvalidArgument("since", "since is required.")
+        count = await self._moderation.count_posts_since(
+            _caller(request.caller), request.since.ToDatetime(tzinfo=datetime.UTC)
+        )
+        return pb.CountPostsSinceResponse(count=count)

@@ -51,6 +51,10 @@ class PostsSettings(DatabaseSettings, frozen=True):
     # The relay wakes on a notification from each insert, and polls at least this often; a standby
     # instance tries for the lead as often.
     relay_poll_ms: Annotated[int, msgspec.Meta(ge=10, le=60_000)] = 1000
+    # The consumer of account events (posts/accounts.py), on the same broker: its consumer group, and
+    # how long it waits to fill a batch (short: a suspension should hide content within a second).
+    accounts_group: str = "flock-posts-accounts"
+    accounts_batch_timeout_ms: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 50
     # Test only, never in production: a comma-separated list of operations (post, comment, like) after
     # whose commit the process exits at once, before it answers, as a crash at the worst moment
     # would; the tests of what the gateway makes of a lost answer set it.

@@ -11,7 +11,7 @@ and the index of an author's posts that includes their visibility.
 
 from __future__ import annotations
 
-from piccolo.columns import JSONB, UUID, BigInt, BigSerial, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, BigInt, BigSerial, Boolean, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
@@ -95,3 +95,27 @@ class OutboxEvent(Table, tablename="outbox"):
     payload = JSONB(null=False)
     occurred_at = Timestamptz(null=False)
     published_at = Timestamptz(null=True, default=None)
+
+
+class AccountState(Table, tablename="account_states"):
+    """What the gateway's account events say of an account, the newest ``version`` kept
+    (``posts/accounts.py``): its posts and comments are hidden from everyone but staff while
+    ``hidden`` and ``hidden_until`` is null or still ahead. Accounts never suspended have no row."""
+
+    account_id = UUID(primary_key=True)
+    version = BigInt(null=False)
+    status = Varchar(length=16, null=False)
+    hidden = Boolean(null=False)
+    hidden_until = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(null=False)
+
+
+class ModerationRemoval(Table, tablename="moderation_removals"):
+    """A post a moderator removed: what its author is told (410 ``post_removed``) instead of a plain
+    not found, and the record of who removed it and why, written in the transaction of the removal."""
+
+    post_id = UUID(primary_key=True)
+    author_id = UUID(null=False, index=True)
+    removed_by = UUID(null=False)
+    reason = Text(null=False)
+    removed_at = Timestamptz(null=False)

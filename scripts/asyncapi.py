@@ -28,8 +28,9 @@ in the same transaction as the change and relayed to `flock.events.posts`; views
 gateway to `flock.events.views`. Both are keyed by post id, so one post's events keep their order
 within a partition. Account status changes (suspensions, disabling, deletion) are written by the
 gateway to its own outbox and relayed to `flock.events.accounts`, keyed by account id; the posts and
-stats services keep the newest `version` of each account and hide what a hidden account wrote. Delivery is at least once: consumers drop duplicates by `event_id`. Payloads are
-JSON objects tagged by `type`.
+stats services keep the newest `version` of each account and hide what a hidden account wrote.
+Delivery is at least once: consumers drop duplicates by `event_id`. Payloads are JSON objects tagged
+by `type`.
 """.replace("\n", " ").strip()
 
 # Which payload each channel carries: a topic's events, by the name of their schema.

@@ -16,6 +16,9 @@ twice at two offsets. A batch is written like this, and only then are its offset
    counted that partition up to offset N". A table counts a record unless it is a redelivery at or below
    the table's mark; the counts and the mark land in the same part, so they can never disagree.
 5. **Write ``viewers``**, a set (post, day, viewer): writing a view again changes nothing.
+6. **Write ``account_states``**, a row per account status change, new or redelivered: the table keeps
+   each account's highest ``version``, so writing a change again, or an older one after a newer,
+   changes nothing.
 
 So whatever point a crash (or a failed INSERT) interrupts, the next attempt, which reads the same
 records again, writes exactly what is missing: no event lost, none counted twice. ClickHouse has no
@@ -194,6 +197,8 @@ class Ingest:
                 await self._insert(table.name, table.columns, made[table.name])
         if made["viewers"][0]:
             await self._insert("viewers", rows.VIEWER_COLUMNS, made["viewers"])
+        if made["account_states"][0]:
+            await self._insert("account_states", rows.ACCOUNT_COLUMNS, made["account_states"])
 
     async def _insert(self, table: str, columns: Sequence[str], data: list[list[Any]]) -> None:
         await self.clickhouse.call(lambda connection: connection.insert(table, columns, data))
@@ -201,11 +206,16 @@ class Ingest:
 
 def _counter_columns(decided: Plan) -> dict[str, list[list[Any]]]:
     """The columns of each counter table with something to count (the others' marks may stay behind,
-    harmlessly: no record they skip would have counted there), and of ``viewers``."""
+    harmlessly: no record they skip would have counted there), of ``viewers`` and of
+    ``account_states``."""
     made = {
         table.name: rows.counter_columns(table, decided.counted[table.name], decided.marks)
         for table in rows.COUNTER_TABLES
-        if any(table.key(record.fact) is not None for record in decided.counted[table.name])
+        if any(
+            record.fact is not None and table.key(record.fact) is not None
+            for record in decided.counted[table.name]
+        )
     }
     made["viewers"] = rows.viewer_columns(decided.new + decided.again)
+    made["account_states"] = rows.account_columns(decided.new + decided.again)
     return made

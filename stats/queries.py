@@ -4,6 +4,11 @@ thread with one :class:`~stats.clickhouse.Connection`, and returns plain values.
 Counter tables are AggregatingMergeTrees that merge in the background, so a key may still have
 several rows: queries sum them (``GROUP BY``) or read the table ``FINAL``. A post counts as deleted
 once any row says so. Ties are broken by the id's text, which is how clients see ids.
+
+Rankings leave out the authors whose content is hidden at the time asked (``now``): the latest state
+of their account (``account_states FINAL``: the highest version) is hidden, with no end or one still
+ahead. Nothing is removed, so an author back in view is ranked with every count. The hidden accounts
+are few: the subquery is one small set, which ``NOT IN`` looks each row up in.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ from stats.domain import (
 )
 
 _DELETED = "SELECT post_id FROM post_totals WHERE deleted = 1"
+_HIDDEN = (
+    "SELECT account_id FROM account_states FINAL"
+    " WHERE hidden AND (hidden_until IS NULL OR hidden_until > {now:DateTime64(3, 'UTC')})"
+)
 _AUTHOR_POSTS = (
     "post_id IN (SELECT post_id FROM post_totals WHERE author_id = {subject:UUID}"  # noqa: S608 - constants
     f" AND post_id NOT IN ({_DELETED}))"
@@ -96,12 +105,13 @@ class Window:
 def top_posts(
     connection: Connection, metric: Metric, period: Period, limit: int, now: datetime.datetime
 ) -> list[RankedPost]:
-    """The posts with the highest ``metric`` over ``period``, deleted ones and zeros left out."""
-    parameters: dict[str, Any] = {"limit": limit}
+    """The posts with the highest ``metric`` over ``period``, deleted ones, hidden authors' and zeros
+    left out."""
+    parameters: dict[str, Any] = {"limit": limit, "now": now}
     if period is Period.ALL:
         sql = (
             f"SELECT post_id, author_id, {metric.value} AS value FROM post_totals FINAL"  # noqa: S608
-            " WHERE deleted = 0 AND value > 0"
+            f" WHERE deleted = 0 AND value > 0 AND author_id NOT IN ({_HIDDEN})"
             " ORDER BY value DESC, toString(post_id) LIMIT {limit:UInt32}"
         )
     else:
@@ -109,7 +119,7 @@ def top_posts(
         parameters.update(window.parameters())
         sql = (
             "SELECT post_id, any(author_id), sum(value) AS total"  # noqa: S608 - constants
-            f" FROM ({window.rows(metric)})"
+            f" FROM ({window.rows(metric)}) WHERE author_id NOT IN ({_HIDDEN})"
             f" GROUP BY post_id HAVING total > 0 AND post_id NOT IN ({_DELETED})"
             " ORDER BY total DESC, toString(post_id) LIMIT {limit:UInt32}"
         )
@@ -120,8 +130,9 @@ def top_posts(
 def top_authors(
     connection: Connection, metric: Metric, period: Period, limit: int, now: datetime.datetime
 ) -> list[RankedAuthor]:
-    """The authors whose (not deleted) posts have the highest ``metric`` over ``period``."""
-    parameters: dict[str, Any] = {"limit": limit}
+    """The authors whose (not deleted) posts have the highest ``metric`` over ``period``, hidden ones
+    left out."""
+    parameters: dict[str, Any] = {"limit": limit, "now": now}
     if period is Period.ALL:
         rows = f"SELECT author_id, {metric.value} AS value FROM post_totals FINAL WHERE deleted = 0"  # noqa: S608
     else:
@@ -132,8 +143,8 @@ def top_authors(
             f" WHERE post_id NOT IN ({_DELETED})"
         )
     found = connection.rows(
-        f"SELECT author_id, sum(value) AS total FROM ({rows}) GROUP BY author_id HAVING total > 0"  # noqa: S608
-        " ORDER BY total DESC, toString(author_id) LIMIT {limit:UInt32}",
+        f"SELECT author_id, sum(value) AS total FROM ({rows}) WHERE author_id NOT IN ({_HIDDEN})"  # noqa: S608
+        " GROUP BY author_id HAVING total > 0 ORDER BY total DESC, toString(author_id) LIMIT {limit:UInt32}",
         parameters,
     )
     return [RankedAuthor(author_id, value) for author_id, value in found]

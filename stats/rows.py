@@ -1,4 +1,6 @@
 """What each event adds to each table: Kafka records decoded into events, and events into rows.
+Post events and views add to the counters; an account's status change adds a row to
+``account_states`` (and counts nowhere).
 
 Pure functions on plain values; :mod:`stats.ingest` decides which events go into which table and
 writes them.
@@ -24,6 +26,8 @@ UTC = datetime.UTC
 EPOCH_HOUR = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_DAY = datetime.date(1970, 1, 1)
 NO_AUTHOR = uuid.UUID(int=0)
+# The post_id of an account event in `events`.
+NO_POST = uuid.UUID(int=0)
 # Names the rows that hold a partition's mark (see stats.ingest): uuid5(this, "topic/partition").
 MARK_NAMESPACE = uuid.UUID("6f1c2bb8-0d3e-4d5e-9a57-3b1f5e2c7a10")
 
@@ -85,8 +89,11 @@ def _day(days: int) -> datetime.date:
     return EPOCH_DAY + datetime.timedelta(days=days)
 
 
-def fact(event: events.Event) -> Fact:
-    """What ``event`` adds to the counters, and under which hour and day."""
+def fact(event: events.Event) -> Fact | None:
+    """What ``event`` adds to the counters, and under which hour and day; None for an account event,
+    which adds nothing to them."""
+    if isinstance(event, events.AccountStatusChanged):
+        return None
     # Whole hours since 1970 (UTC) by arithmetic: a batch has few distinct hours, each made once.
     hours = int(event.occurred_at.timestamp() // 3600)
     likes, views, comments, deleted = _DELTAS.get(type(event), (0, 0, 0, 0))
@@ -96,13 +103,13 @@ def fact(event: events.Event) -> Fact:
 
 
 class Record(NamedTuple):
-    """A decoded event, where it was read, and what it adds to the counters."""
+    """A decoded event, where it was read, and what it adds to the counters (None: nothing)."""
 
     topic: str
     partition: int
     offset: int
     event: events.Event
-    fact: Fact
+    fact: Fact | None
 
     @property
     def where(self) -> Coordinates:
@@ -119,6 +126,9 @@ def decode(messages: Iterable[Message]) -> list[Record]:
     for message in messages:
         try:
             event = events.decode(message.value or b"")
+            if isinstance(event, events.AccountStatusChanged) and not 0 <= event.version < 2**63:
+                # It would fail the insert (an Int64), and so block the partition for good.
+                raise msgspec.ValidationError(f"version out of range: {event.version}")
         except (msgspec.ValidationError, msgspec.DecodeError) as error:
             log.warning(
                 "skipping a message that is not an event (%s/%d at offset %d): %s",
@@ -147,6 +157,14 @@ EVENT_COLUMNS = (
 )
 
 
+def _subject(event: events.Event) -> tuple[uuid.UUID, uuid.UUID]:
+    """The ``post_id`` and ``author_id`` of an event in ``events``: for an account event, no post and
+    the account."""
+    if isinstance(event, events.AccountStatusChanged):
+        return NO_POST, event.account_id
+    return event.post_id, event.post_author_id
+
+
 def event_columns(records: Sequence[Record]) -> list[list[Any]]:
     """The ``events`` table's columns for ``records``."""
     rows = [
@@ -154,8 +172,7 @@ def event_columns(records: Sequence[Record]) -> list[list[Any]]:
             record.event.event_id,
             events.event_type(record.event),
             record.event.occurred_at,
-            record.event.post_id,
-            record.event.post_author_id,
+            *_subject(record.event),
             record.event.actor_id,
             getattr(record.event, "viewer_key", ""),
             getattr(record.event, "comment_id", None),
@@ -225,6 +242,8 @@ def counter_columns(
     totals: dict[tuple[Any, ...], list[Any]] = {}
     for record in records:
         fact = record.fact
+        if fact is None:
+            continue
         key = table.key(fact)
         if key is None:
             continue
@@ -250,6 +269,28 @@ def viewer_columns(records: Iterable[Record]) -> list[list[Any]]:
     seen = {
         (record.fact.post_id, record.fact.day, record.event.viewer_key)
         for record in records
-        if isinstance(record.event, events.PostViewed)
+        if isinstance(record.event, events.PostViewed) and record.fact is not None
     }
     return [list(column) for column in zip(*seen, strict=True)] if seen else [[], [], []]
+
+
+ACCOUNT_COLUMNS = ("account_id", "version", "status", "hidden", "hidden_until", "event_id", "occurred_at")
+
+
+def account_columns(records: Iterable[Record]) -> list[list[Any]]:
+    """The ``account_states`` table's columns: a row per account status change, as it came (the table
+    keeps the highest version of each account)."""
+    rows = [
+        (
+            event.account_id,
+            event.version,
+            event.status,
+            event.hidden,
+            event.hidden_until,
+            event.event_id,
+            event.occurred_at,
+        )
+        for event in (record.event for record in records)
+        if isinstance(event, events.AccountStatusChanged)
+    ]
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in ACCOUNT_COLUMNS]

@@ -103,7 +103,8 @@ class Stats:
     async def top_posts(
         self, metric: Metric | None, period: Period | None, limit: int, deadline: float | None
     ) -> list[RankedPost]:
-        """The posts with the most ``metric`` over ``period``, most first."""
+        """The posts with the most ``metric`` over ``period``, most first; the posts of authors hidden
+        now are left out (see :mod:`stats.queries`)."""
         metric, period = _ranking(metric, period, limit)
         work = functools.partial(queries.top_posts, metric=metric, period=period, limit=MAX_LIMIT)
         ranked = await self._posts.get((metric, period), functools.partial(self._rank, work), deadline)
@@ -112,7 +113,8 @@ class Stats:
     async def top_authors(
         self, metric: Metric | None, period: Period | None, limit: int, deadline: float | None
     ) -> list[RankedAuthor]:
-        """The authors whose posts have the most ``metric`` over ``period``, most first."""
+        """The authors whose posts have the most ``metric`` over ``period``, most first; authors hidden
+        now are left out."""
         metric, period = _ranking(metric, period, limit)
         work = functools.partial(queries.top_authors, metric=metric, period=period, limit=MAX_LIMIT)
         ranked = await self._authors.get((metric, period), functools.partial(self._rank, work), deadline)

@@ -47,9 +47,8 @@ from servicekit.errors import (
     OutcomeUnknown,
     TimedOut,
     Unavailable,
-    family_of,
 )
-from servicekit.grpc_server import STATUS
+from servicekit.grpc_server import STATUS, status_of
 
 log = logging.getLogger("flock.gateway.clients")
 
@@ -145,7 +144,7 @@ def translate(
     request_id: str,
 ) -> FlockError:
     """The error an answered call means: a family by status code, or the finer error ``reasons``
-    names for the service's ``flock-reason`` when it belongs to that family."""
+    names for the service's ``flock-reason`` when the service would answer it with that status."""
     status, detail = error.code(), error.details() or ""
     trailing = dict(error.trailing_metadata() or ())
     field = str(trailing.get(wire.FIELD_METADATA, ""))
@@ -166,7 +165,8 @@ def translate(
     if rest_field == "cursor":
         return InvalidCursor()
     finer = reasons.get(reason)
-    if finer is not None and family_of(finer) is family:
+    # The finer error must mean what the status code says (a Gone is a NOT_FOUND on the wire).
+    if finer is not None and status_of(finer) == status:
         return finer(detail or None, field=rest_field or None)
     return family(detail or None, field=rest_field)
 

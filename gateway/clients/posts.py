@@ -17,7 +17,7 @@ from gateway.clients.channel import Call, HealthProbe, call_service
 from idl.flock import wire
 from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
-from servicekit.errors import Conflict, FlockError, NotFound
+from servicekit.errors import Conflict, FlockError, Gone, NotFound
 
 T = TypeVar("T")
 Reply = TypeVar("Reply")
@@ -42,6 +42,14 @@ class CommentNotFound(NotFound):
     title = "Comment not found"
 
 
+class PostRemoved(Gone):
+    """A moderator removed the post; told to its author only (the detail quotes the moderator's
+    reason). Everyone else gets :class:`PostNotFound`."""
+
+    code = wire.POST_REMOVED
+    title = "Post removed"
+
+
 class IdempotencyKeyReused(Conflict):
     code = wire.IDEMPOTENCY_KEY_REUSED
     title = "Idempotency key reused"
@@ -49,7 +57,7 @@ class IdempotencyKeyReused(Conflict):
 
 # The finer errors the posts service names by reason code.
 REASONS: dict[str, type[FlockError]] = {
-    error.code: error for error in (PostNotFound, CommentNotFound, IdempotencyKeyReused)
+    error.code: error for error in (PostNotFound, PostRemoved, CommentNotFound, IdempotencyKeyReused)
 }
 
 
@@ -250,10 +258,12 @@ class PostsClient:
         )
         return _post(reply.post)
 
-    async def delete_post(self, post_id: uuid.UUID) -> None:
+    async def delete_post(self, post_id: uuid.UUID, reason: str = "") -> None:
+        """Delete a post; ``reason`` is required when a moderator removes someone else's (its author is
+        told it)."""
         await self._about_one_post(
             self._stub.DeletePost,
-            lambda caller: pb.DeletePostRequest(caller=caller, post_id=str(post_id)),
+            lambda caller: pb.DeletePostRequest(caller=caller, post_id=str(post_id), reason=reason),
             Call.IDEMPOTENT,
             gone=pb.DeletePostResponse(),
         )
@@ -349,12 +359,34 @@ class PostsClient:
         reply = await self._call(self._stub.SearchPosts, request)
         return Page([_post(post) for post in reply.posts], reply.next_page_token or None)
 
-    async def delete_comment(self, post_id: uuid.UUID, comment_id: uuid.UUID) -> None:
+    async def delete_comment(self, post_id: uuid.UUID, comment_id: uuid.UUID, reason: str = "") -> None:
+        """Delete a comment; ``reason`` is required when a moderator removes someone else's."""
         await self._about_one_post(
             self._stub.DeleteComment,
             lambda caller: pb.DeleteCommentRequest(
-                caller=caller, post_id=str(post_id), comment_id=str(comment_id)
+                caller=caller, post_id=str(post_id), comment_id=str(comment_id), reason=reason
             ),
             Call.IDEMPOTENT,
             gone=pb.DeleteCommentResponse(),
         )
+
+    async def get_comment(self, comment_id: uuid.UUID) -> CommentRecord:
+        """One comment by id, if the caller may see its post (moderators and admins: any). Asked with
+        the caller's follows from the start: the post's author is not known before the answer."""
+        request = pb.GetCommentRequest(caller=await self._reader(), comment_id=str(comment_id))
+        return _comment((await self._call(self._stub.GetComment, request)).comment)
+
+    async def count_posts_by_author(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """How many posts each of up to 100 authors has (moderators and admins only)."""
+        request = pb.CountPostsByAuthorRequest(
+            caller=self._caller.message(), author_ids=[str(author_id) for author_id in ids]
+        )
+        reply = await self._call(self._stub.CountPostsByAuthor, request)
+        return {uuid.UUID(author_id): count for author_id, count in reply.counts.items()}
+
+    async def count_posts_since(self, since: datetime.datetime) -> int:
+        """How many posts were created at or after ``since`` (moderators and admins only)."""
+        moment = Timestamp()
+        moment.FromDatetime(since)
+        request = pb.CountPostsSinceRequest(caller=self._caller.message(), since=moment)
+        return (await self._call(self._stub.CountPostsSince, request)).count

@@ -97,7 +97,7 @@ def derived_statuses(route: HTTPRoute, handler: HTTPRouteHandler) -> set[int]:
         statuses.add(404)
     if needs & _AUTHENTICATING:
         statuses.add(401)
-    for guard in handler.guards or ():
+    for guard in handler.resolve_guards():
         # A guard may say what it answers (a role check: 401 and 403); any other answers 401.
         statuses |= getattr(guard, "problem_statuses", {401})
     if handler.opt.get(OPT_KEY):

@@ -16,6 +16,7 @@ REQUEST_ID_METADATA = "x-request-id"  # the gateway's request id, for logs on bo
 
 # Reason codes the services send, which clients may act on.
 POST_NOT_FOUND = "post_not_found"
+POST_REMOVED = "post_removed"  # removed by a moderator: told to its author only
 COMMENT_NOT_FOUND = "comment_not_found"
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 INVALID_ARGUMENT = "invalid_argument"

@@ -112,6 +112,35 @@ def test_a_batch_is_written_and_then_committed_after_its_last_record(monkeypatch
     assert commits.made == [({(events.POSTS_TOPIC, 0): 1}, 1)]
 
 
+def test_an_account_status_is_decoded_written_and_committed_like_any_event(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clickhouse = FakeClickHouse()
+    event = events.AccountStatusChanged(
+        event_id=uuid.uuid4(),
+        occurred_at=datetime.datetime.now(datetime.UTC),
+        actor_id=uuid.uuid4(),
+        account_id=uuid.uuid4(),
+        version=3,
+        status="suspended",
+        hidden=True,
+        hidden_until=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1),
+    )
+
+    async def scenario() -> Commits:
+        async with running(clickhouse, monkeypatch) as (consumer, broker, commits):
+            await broker.publish(
+                events.encode(event), events.ACCOUNTS_TOPIC, key=str(event.account_id).encode()
+            )
+            await until(lambda: consumer.batches == 1)
+        return commits
+
+    commits = asyncio.run(scenario())
+    [(records, _)] = clickhouse.batches
+    assert [(record.event, record.fact) for record in records] == [(event, None)]  # counts nowhere
+    assert commits.made == [({(events.ACCOUNTS_TOPIC, 0): 1}, 1)]
+
+
 def test_a_message_that_is_not_an_event_is_skipped_and_still_committed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -24,7 +24,11 @@ def new_id() -> uuid.UUID:
     return uuid.UUID(bytes=uuid_utils.uuid7().bytes)
 
 
-def post_events(post: uuid.UUID, author: uuid.UUID, at: datetime.datetime) -> list[events.Event]:
+# What the benchmark publishes: the events of posts (no account events).
+BenchEvent = events.PostEvent | events.PostViewed
+
+
+def post_events(post: uuid.UUID, author: uuid.UUID, at: datetime.datetime) -> list[BenchEvent]:
     """100 events of one post, adding up to PER_POST: 25 likes and 5 taken back, 60 views by 30
     readers, 8 comments and 1 deleted, and its creation."""
     fans = [uuid.uuid4() for _ in range(25)]
@@ -35,7 +39,7 @@ def post_events(post: uuid.UUID, author: uuid.UUID, at: datetime.datetime) -> li
         )
 
     comments = [by(events.CommentAdded, fans[n], comment_id=uuid.uuid4()) for n in range(8)]
-    made: list[events.Event] = [by(events.PostCreated, author)]
+    made: list[BenchEvent] = [by(events.PostCreated, author)]
     made += [by(events.PostLiked, fan) for fan in fans]
     made += [by(events.PostUnliked, fan) for fan in fans[:5]]
     made += [
@@ -53,12 +57,12 @@ def post_events(post: uuid.UUID, author: uuid.UUID, at: datetime.datetime) -> li
     return made
 
 
-def topic(event: events.Event) -> str:
+def topic(event: BenchEvent) -> str:
     """The topic an event goes to: views to theirs, every other event to the posts topic."""
     return events.VIEWS_TOPIC if isinstance(event, events.PostViewed) else events.POSTS_TOPIC
 
 
-def encoded(batch: Sequence[events.Event]) -> list[tuple[str, bytes, bytes]]:
+def encoded(batch: Sequence[BenchEvent]) -> list[tuple[str, bytes, bytes]]:
     """(topic, key, value) of each event, as the publishers send them."""
     return [(topic(event), str(event.post_id).encode(), events.encode(event)) for event in batch]
 

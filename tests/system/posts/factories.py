@@ -16,6 +16,9 @@ from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
 
 FIELD = "flock-field"
+REASON = "flock-reason"
+# What a moderator or an admin gives when removing someone else's post or comment.
+REMOVAL_REASON = "breaks the community rules"
 ANONYMOUS = pb.Caller()
 _serial = itertools.count(1)
 
@@ -122,8 +125,11 @@ class PostsApi:
         request = pb.UnlikePostRequest(caller=liker, post_id=post.id)
         return self.stub.UnlikePost(request, timeout=self.TIMEOUT).post
 
-    def delete(self, deleter: pb.Caller, post: pb.Post) -> None:
-        self.stub.DeletePost(pb.DeletePostRequest(caller=deleter, post_id=post.id), timeout=self.TIMEOUT)
+    def delete(self, deleter: pb.Caller, post: pb.Post, *, reason: str = "") -> None:
+        """Delete ``post``; a moderator removing someone else's gives ``reason`` (see
+        :data:`REMOVAL_REASON`)."""
+        request = pb.DeletePostRequest(caller=deleter, post_id=post.id, reason=reason)
+        self.stub.DeletePost(request, timeout=self.TIMEOUT)
 
     def author_of(self, post: pb.Post) -> pb.Caller:
         return pb.Caller(user_id=post.author_id, role=pb.ROLE_USER)

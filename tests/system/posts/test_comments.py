@@ -10,13 +10,17 @@ import pytest
 
 from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
-from tests.system.posts.factories import ANONYMOUS, PostsApi, admin, caller, fails, moderator
+from tests.system.posts.factories import ANONYMOUS, REMOVAL_REASON, PostsApi, admin, caller, fails, moderator
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 
 
-def delete_comment(stub: posts_pb2_grpc.PostsServiceStub, deleter: pb.Caller, comment: pb.Comment) -> None:
-    request = pb.DeleteCommentRequest(caller=deleter, post_id=comment.post_id, comment_id=comment.id)
+def delete_comment(
+    stub: posts_pb2_grpc.PostsServiceStub, deleter: pb.Caller, comment: pb.Comment, reason: str = ""
+) -> None:
+    request = pb.DeleteCommentRequest(
+        caller=deleter, post_id=comment.post_id, comment_id=comment.id, reason=reason
+    )
     stub.DeleteComment(request, timeout=5)
 
 
@@ -81,7 +85,7 @@ def test_who_may_delete_a_comment(api: PostsApi, stub: posts_pb2_grpc.PostsServi
         "moderator": moderator(),
         "admin": admin(),
     }[who]
-    delete_comment(stub, deleter, comment)
+    delete_comment(stub, deleter, comment, REMOVAL_REASON if who in ("moderator", "admin") else "")
     assert api.comments(ANONYMOUS, post) == []
     assert api.get(ANONYMOUS, post).comment_count == 0
     fails(lambda: delete_comment(stub, deleter, comment), NOT_FOUND)
@@ -115,7 +119,7 @@ def test_deleting_a_top_level_comment_deletes_its_replies(
         api.comment(caller(), post, reply_to=thread)
     assert api.get(ANONYMOUS, post).comment_count == 5
 
-    delete_comment(stub, moderator(), thread)
+    delete_comment(stub, moderator(), thread, REMOVAL_REASON)
     assert [c.id for c in api.comments(ANONYMOUS, post)] == [other.id]
     assert api.get(ANONYMOUS, post).comment_count == 1
     fails(lambda: api.comments(ANONYMOUS, post, parent=thread), NOT_FOUND)

@@ -77,6 +77,8 @@ def test_variable_names() -> None:
         "FLOCK_KAFKA_BOOTSTRAP",
         "FLOCK_POSTS_RELAY_BATCH",
         "FLOCK_POSTS_RELAY_POLL_MS",
+        "FLOCK_POSTS_ACCOUNTS_GROUP",
+        "FLOCK_POSTS_ACCOUNTS_BATCH_TIMEOUT_MS",
         "FLOCK_POSTS_FAULT_AFTER_COMMIT",  # test only
     }
 
@@ -92,6 +94,7 @@ def test_every_error_has_a_status_code_and_keeps_its_wire_reason() -> None:
         "InvalidArgument": (grpc.StatusCode.INVALID_ARGUMENT, "invalid_argument"),
         "NotSignedIn": (grpc.StatusCode.UNAUTHENTICATED, "unauthenticated"),
         "PostNotFound": (grpc.StatusCode.NOT_FOUND, "post_not_found"),
+        "PostRemoved": (grpc.StatusCode.NOT_FOUND, "post_removed"),
         "CommentNotFound": (grpc.StatusCode.NOT_FOUND, "comment_not_found"),
         "NotAllowed": (grpc.StatusCode.PERMISSION_DENIED, "forbidden"),
         "IdempotencyKeyReused": (grpc.StatusCode.ALREADY_EXISTS, "idempotency_key_reused"),

@@ -14,7 +14,7 @@ from idl.flock.events.v1 import events
 from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
 from tests.conftest import sql
-from tests.system.posts.factories import PostsApi, caller, fails, moderator
+from tests.system.posts.factories import REMOVAL_REASON, PostsApi, caller, fails, moderator
 
 
 def outbox(db_url: str, post: pb.Post) -> list[events.Event]:
@@ -49,8 +49,11 @@ def test_each_change_writes_exactly_its_events(
     api.unlike(fan, post)  # changes nothing
     thread = api.comment(fan, post)
     reply = api.comment(author, post, reply_to=thread)
-    stub.DeleteComment(pb.DeleteCommentRequest(caller=mod, post_id=post.id, comment_id=thread.id), timeout=5)
-    api.delete(mod, post)
+    removal = pb.DeleteCommentRequest(
+        caller=mod, post_id=post.id, comment_id=thread.id, reason=REMOVAL_REASON
+    )
+    stub.DeleteComment(removal, timeout=5)
+    api.delete(mod, post, reason=REMOVAL_REASON)
 
     written = outbox(db_url, post)
     assert summary(written) == [
@@ -64,9 +67,12 @@ def test_each_change_writes_exactly_its_events(
         ("comment_deleted", mod.user_id),  # the reply went with its thread
         ("post_deleted", mod.user_id),
     ]
-    assert {(str(event.post_id), str(event.post_author_id)) for event in written} == {
-        (post.id, author.user_id)
-    }
+    assert all(isinstance(event, events.PostEventBase) for event in written)
+    assert {
+        (str(event.post_id), str(event.post_author_id))
+        for event in written
+        if isinstance(event, events.PostEventBase)
+    } == {(post.id, author.user_id)}
     assert len({event.event_id for event in written}) == len(written)
     added, replied, deleted, deleted_reply = written[4], written[5], written[6], written[7]
     assert isinstance(added, events.CommentAdded)

@@ -75,8 +75,55 @@ class Post:
         )
 
 
+class Account:
+    """One account's status changes, made to order: ``account.suspended()``, ``account.active()``…
+    Each call makes a new event (a new id), with the next version unless ``version`` is given."""
+
+    def __init__(self, account_id: uuid.UUID | None = None) -> None:
+        self.id = account_id or uuid.uuid4()
+        self.version = 0
+
+    def changed(
+        self,
+        status: events.AccountStatus,
+        hidden: bool,
+        until: datetime.datetime | None = None,
+        version: int | None = None,
+    ) -> events.AccountStatusChanged:
+        if version is None:
+            self.version += 1
+            version = self.version
+        return events.AccountStatusChanged(
+            event_id=uuid.uuid4(),
+            occurred_at=utc_now(),
+            account_id=self.id,
+            version=version,
+            status=status,
+            hidden=hidden,
+            hidden_until=until,
+        )
+
+    def suspended(
+        self, until: datetime.datetime | None = None, version: int | None = None
+    ) -> events.AccountStatusChanged:
+        return self.changed("suspended", True, until, version)
+
+    def active(self, version: int | None = None) -> events.AccountStatusChanged:
+        return self.changed("active", False, None, version)
+
+    def deleted(self) -> events.AccountStatusChanged:
+        return self.changed("deleted", True)
+
+
 def topic(event: events.Event) -> str:
+    if isinstance(event, events.AccountStatusChanged):
+        return events.ACCOUNTS_TOPIC
     return events.VIEWS_TOPIC if isinstance(event, events.PostViewed) else events.POSTS_TOPIC
+
+
+def key(event: events.Event) -> uuid.UUID:
+    """What the services key an event by: the account for an account's status, else the post."""
+    return event.account_id if isinstance(event, events.AccountStatusChanged) else event.post_id
 
 
 Offsets = dict[tuple[str, int], int]
@@ -97,10 +144,14 @@ async def _publish(bootstrap: str, messages: Sequence[tuple[str, bytes, bytes]])
     return last
 
 
-def publish(bootstrap: str, batch: Iterable[events.Event]) -> Offsets:
-    """Publish events as the services do: on their topic, keyed by the post id, JSON; return the
-    offset of the last one on each partition."""
-    messages = [(topic(event), str(event.post_id).encode(), events.encode(event)) for event in batch]
+def publish(bootstrap: str, batch: Iterable[events.Event], under: uuid.UUID | None = None) -> Offsets:
+    """Publish events as the services do: on their topic, keyed by the post id (an account's status
+    by the account id), JSON; return the offset of the last one on each partition. With ``under``,
+    every event is keyed by it instead, so that those of one topic land on one partition, in order."""
+    messages = [
+        (topic(event), str(key(event) if under is None else under).encode(), events.encode(event))
+        for event in batch
+    ]
     return asyncio.run(_publish(bootstrap, messages))
 
 

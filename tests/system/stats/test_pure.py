@@ -13,7 +13,7 @@ from stats.domain import Period
 from stats.ingest import plan
 from stats.queries import Window
 from stats.rows import Mark, Partition, Record
-from tests.system.stats.factories import Post
+from tests.system.stats.factories import Account, Post
 
 P0: Partition = (events.POSTS_TOPIC, 0)
 P1: Partition = (events.POSTS_TOPIC, 1)
@@ -113,6 +113,35 @@ def test_messages_that_are_not_events_are_left_out() -> None:
         Message(events.VIEWS_TOPIC, 0, 4, events.encode(good)),
     ]
     assert rows.decode(messages) == [Record(events.VIEWS_TOPIC, 0, 4, good, rows.fact(good))]
+
+
+def test_an_account_status_counts_nowhere_and_becomes_an_account_states_row() -> None:
+    account = Account()
+    change = account.suspended(until=datetime.datetime(2026, 3, 10, tzinfo=datetime.UTC))
+    (decoded,) = rows.decode([Message(events.ACCOUNTS_TOPIC, 0, 7, events.encode(change))])
+    assert decoded == Record(events.ACCOUNTS_TOPIC, 0, 7, change, None)
+    # In `events` under the account, so a copy or a redelivery is found like any event's.
+    events_row = dict(
+        zip(rows.EVENT_COLUMNS, next(zip(*rows.event_columns([decoded]), strict=True)), strict=True)
+    )
+    assert (events_row["post_id"], events_row["author_id"]) == (rows.NO_POST, account.id)
+    assert [rows.counter_columns(table, [decoded], {}) for table in rows.COUNTER_TABLES] == [[]] * 3
+    assert list(zip(*rows.account_columns([decoded]), strict=True)) == [
+        (account.id, 1, "suspended", True, change.hidden_until, change.event_id, change.occurred_at)
+    ]
+
+
+def test_an_account_status_read_again_is_written_again() -> None:
+    # Its table may have missed it (a crash after `events`); writing it twice changes nothing there.
+    change = record(Account().suspended(), 3, (events.ACCOUNTS_TOPIC, 0))
+    decided = plan([change], {change.event.event_id: change.where}, marks(), {change.source: 3})
+    assert (decided.new, decided.again, decided.copies) == ([], [change], 0)
+
+
+def test_an_account_status_with_a_version_out_of_range_is_left_out() -> None:
+    account = Account()
+    too_big = Message(events.ACCOUNTS_TOPIC, 0, 1, events.encode(account.suspended(version=2**63)))
+    assert rows.decode([too_big]) == []
 
 
 def test_counter_rows_sum_per_key_and_carry_the_marks() -> None:

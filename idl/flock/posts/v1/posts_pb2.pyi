@@ -15,8 +15,11 @@ Errors are gRPC status codes:
   ALREADY_EXISTS     an idempotency key was reused for a different request;
   UNAVAILABLE        the service's database is out of reach: nothing was changed;
   DEADLINE_EXCEEDED  the deadline (all but) passed before the service began: nothing was changed.
+                     A post a moderator removed is NOT_FOUND with reason post_removed to its
+                     author (the status message quotes the moderator's reason), post_not_found
+                     to everyone else;
 Trailing metadata "flock-reason" carries a stable code for each of these: post_not_found,
-comment_not_found, forbidden, unauthenticated, invalid_argument, idempotency_key_reused, unavailable,
+post_removed, comment_not_found, forbidden, unauthenticated, invalid_argument, idempotency_key_reused, unavailable,
 timeout (and internal, for INTERNAL). A status without "flock-reason" comes from the caller's gRPC
 library, not from the service: either no connection could be made, and nothing was sent, or the
 request was sent and the connection broke (or the caller's deadline passed) before the answer, and
@@ -369,8 +372,13 @@ class DeletePostRequest(_message.Message):
 
     CALLER_FIELD_NUMBER: _builtins.int
     POST_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
     post_id: _builtins.str
     """The post to delete."""
+    reason: _builtins.str
+    """Why, 1 to 500 characters: required when a moderator or an admin deletes someone else's post
+    (its author is told it); ignored otherwise.
+    """
     @_builtins.property
     def caller(self) -> Global___Caller:
         """Who is deleting; must be the author, a moderator or an admin."""
@@ -380,10 +388,11 @@ class DeletePostRequest(_message.Message):
         *,
         caller: Global___Caller | None = ...,
         post_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "post_id", b"post_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "post_id", b"post_id", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -701,10 +710,15 @@ class DeleteCommentRequest(_message.Message):
     CALLER_FIELD_NUMBER: _builtins.int
     POST_ID_FIELD_NUMBER: _builtins.int
     COMMENT_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
     post_id: _builtins.str
     """The post the comment belongs to."""
     comment_id: _builtins.str
     """The comment."""
+    reason: _builtins.str
+    """Why, 1 to 500 characters: required when a moderator or an admin deletes someone else's comment;
+    ignored otherwise.
+    """
     @_builtins.property
     def caller(self) -> Global___Caller:
         """Who is deleting: the comment's author, the post's author, a moderator or an admin."""
@@ -715,10 +729,11 @@ class DeleteCommentRequest(_message.Message):
         caller: Global___Caller | None = ...,
         post_id: _builtins.str = ...,
         comment_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "comment_id", b"comment_id", "post_id", b"post_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "comment_id", b"comment_id", "post_id", b"post_id", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -738,6 +753,56 @@ class DeleteCommentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteCommentResponse: _TypeAlias = DeleteCommentResponse  # noqa: Y015
+
+@_typing.final
+class GetCommentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLER_FIELD_NUMBER: _builtins.int
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    comment_id: _builtins.str
+    """The comment."""
+    @_builtins.property
+    def caller(self) -> Global___Caller:
+        """Who is reading; may be anonymous. Must be able to see the comment's post, unless a moderator or
+        an admin.
+        """
+
+    def __init__(
+        self,
+        *,
+        caller: Global___Caller | None = ...,
+        comment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "comment_id", b"comment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCommentRequest: _TypeAlias = GetCommentRequest  # noqa: Y015
+
+@_typing.final
+class GetCommentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def comment(self) -> Global___Comment:
+        """The comment."""
+
+    def __init__(
+        self,
+        *,
+        comment: Global___Comment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCommentResponse: _TypeAlias = GetCommentResponse  # noqa: Y015
 
 @_typing.final
 class LikePostRequest(_message.Message):
@@ -1016,3 +1081,121 @@ class SearchPostsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SearchPostsResponse: _TypeAlias = SearchPostsResponse  # noqa: Y015
+
+@_typing.final
+class CountPostsByAuthorRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLER_FIELD_NUMBER: _builtins.int
+    AUTHOR_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def caller(self) -> Global___Caller:
+        """Who is asking; must be a moderator or an admin."""
+
+    @_builtins.property
+    def author_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Up to 100 user ids; repeats count once."""
+
+    def __init__(
+        self,
+        *,
+        caller: Global___Caller | None = ...,
+        author_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_ids", b"author_ids", "caller", b"caller"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountPostsByAuthorRequest: _TypeAlias = CountPostsByAuthorRequest  # noqa: Y015
+
+@_typing.final
+class CountPostsByAuthorResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class CountsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    COUNTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def counts(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Each author asked about, by id, to their number of posts (0 for none)."""
+
+    def __init__(
+        self,
+        *,
+        counts: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountPostsByAuthorResponse: _TypeAlias = CountPostsByAuthorResponse  # noqa: Y015
+
+@_typing.final
+class CountPostsSinceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLER_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def caller(self) -> Global___Caller:
+        """Who is asking; must be a moderator or an admin."""
+
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp:
+        """The instant; required."""
+
+    def __init__(
+        self,
+        *,
+        caller: Global___Caller | None = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountPostsSinceRequest: _TypeAlias = CountPostsSinceRequest  # noqa: Y015
+
+@_typing.final
+class CountPostsSinceResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNT_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """The posts created at or after it (deleted ones not counted)."""
+    def __init__(
+        self,
+        *,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountPostsSinceResponse: _TypeAlias = CountPostsSinceResponse  # noqa: Y015

@@ -80,6 +80,11 @@ class PostsServiceStub:
                 request_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.DeleteCommentRequest.SerializeToString,
                 response_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.DeleteCommentResponse.FromString,
                 _registered_method=True)
+        self.GetComment = channel.unary_unary(
+                '/flock.posts.v1.PostsService/GetComment',
+                request_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.GetCommentRequest.SerializeToString,
+                response_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.GetCommentResponse.FromString,
+                _registered_method=True)
         self.LikePost = channel.unary_unary(
                 '/flock.posts.v1.PostsService/LikePost',
                 request_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.LikePostRequest.SerializeToString,
@@ -105,6 +110,16 @@ class PostsServiceStub:
                 request_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsRequest.SerializeToString,
                 response_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsResponse.FromString,
                 _registered_method=True)
+        self.CountPostsByAuthor = channel.unary_unary(
+                '/flock.posts.v1.PostsService/CountPostsByAuthor',
+                request_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsByAuthorRequest.SerializeToString,
+                response_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsByAuthorResponse.FromString,
+                _registered_method=True)
+        self.CountPostsSince = channel.unary_unary(
+                '/flock.posts.v1.PostsService/CountPostsSince',
+                request_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsSinceRequest.SerializeToString,
+                response_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsSinceResponse.FromString,
+                _registered_method=True)
 
 
 class PostsServiceServicer:
@@ -127,7 +142,9 @@ class PostsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeletePost(self, request, context):
-        """Deletes a post with its comments and likes. Only its author (or a moderator) may.
+        """Deletes a post with its comments and likes. Only its author (or a moderator) may; a moderator
+        removing someone else's post gives a reason, which its author is told from then on. Deleting a
+        post a moderator removed is, for a moderator, done already.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -170,7 +187,15 @@ class PostsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteComment(self, request, context):
-        """Deletes a comment (and its replies). Its author or the post's author may.
+        """Deletes a comment (and its replies). Its author or the post's author may, and a moderator, with a
+        reason, on any post.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetComment(self, request, context):
+        """One comment by id, if the caller may see its post (moderators and admins: any).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -208,6 +233,20 @@ class PostsServiceServicer:
 
     def SearchPosts(self, request, context):
         """Posts whose text matches a full-text query, that the caller may see: best match first, then newest.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountPostsByAuthor(self, request, context):
+        """How many posts each of up to 100 authors has, whoever may see them. Moderators and admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountPostsSince(self, request, context):
+        """How many posts were created at or after an instant. Moderators and admins only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -261,6 +300,11 @@ def add_PostsServiceServicer_to_server(servicer, server):
                     request_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.DeleteCommentRequest.FromString,
                     response_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.DeleteCommentResponse.SerializeToString,
             ),
+            'GetComment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetComment,
+                    request_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.GetCommentRequest.FromString,
+                    response_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.GetCommentResponse.SerializeToString,
+            ),
             'LikePost': grpc.unary_unary_rpc_method_handler(
                     servicer.LikePost,
                     request_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.LikePostRequest.FromString,
@@ -285,6 +329,16 @@ def add_PostsServiceServicer_to_server(servicer, server):
                     servicer.SearchPosts,
                     request_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsRequest.FromString,
                     response_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsResponse.SerializeToString,
+            ),
+            'CountPostsByAuthor': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountPostsByAuthor,
+                    request_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsByAuthorRequest.FromString,
+                    response_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsByAuthorResponse.SerializeToString,
+            ),
+            'CountPostsSince': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountPostsSince,
+                    request_deserializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsSinceRequest.FromString,
+                    response_serializer=idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsSinceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -542,6 +596,33 @@ class PostsService:
             _registered_method=True)
 
     @staticmethod
+    def GetComment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flock.posts.v1.PostsService/GetComment',
+            idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.GetCommentRequest.SerializeToString,
+            idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.GetCommentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def LikePost(request,
             target,
             options=(),
@@ -666,6 +747,60 @@ class PostsService:
             '/flock.posts.v1.PostsService/SearchPosts',
             idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsRequest.SerializeToString,
             idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.SearchPostsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountPostsByAuthor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flock.posts.v1.PostsService/CountPostsByAuthor',
+            idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsByAuthorRequest.SerializeToString,
+            idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsByAuthorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountPostsSince(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/flock.posts.v1.PostsService/CountPostsSince',
+            idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsSinceRequest.SerializeToString,
+            idl_dot_flock_dot_posts_dot_v1_dot_posts__pb2.CountPostsSinceResponse.FromString,
             options,
             channel_credentials,
             insecure,

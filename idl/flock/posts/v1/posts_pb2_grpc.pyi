@@ -15,8 +15,11 @@ Errors are gRPC status codes:
   ALREADY_EXISTS     an idempotency key was reused for a different request;
   UNAVAILABLE        the service's database is out of reach: nothing was changed;
   DEADLINE_EXCEEDED  the deadline (all but) passed before the service began: nothing was changed.
+                     A post a moderator removed is NOT_FOUND with reason post_removed to its
+                     author (the status message quotes the moderator's reason), post_not_found
+                     to everyone else;
 Trailing metadata "flock-reason" carries a stable code for each of these: post_not_found,
-comment_not_found, forbidden, unauthenticated, invalid_argument, idempotency_key_reused, unavailable,
+post_removed, comment_not_found, forbidden, unauthenticated, invalid_argument, idempotency_key_reused, unavailable,
 timeout (and internal, for INTERNAL). A status without "flock-reason" comes from the caller's gRPC
 library, not from the service: either no connection could be made, and nothing was sent, or the
 request was sent and the connection broke (or the caller's deadline passed) before the answer, and
@@ -61,7 +64,10 @@ class PostsServiceStub:
     UpdatePost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.UpdatePostRequest, _posts_pb2.UpdatePostResponse]
     """Changes the text or visibility of a post. Only its author may."""
     DeletePost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.DeletePostRequest, _posts_pb2.DeletePostResponse]
-    """Deletes a post with its comments and likes. Only its author (or a moderator) may."""
+    """Deletes a post with its comments and likes. Only its author (or a moderator) may; a moderator
+    removing someone else's post gives a reason, which its author is told from then on. Deleting a
+    post a moderator removed is, for a moderator, done already.
+    """
     GetPost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.GetPostRequest, _posts_pb2.GetPostResponse]
     """One post, if the caller may see it."""
     GetPosts: _grpc.UnaryUnaryMultiCallable[_posts_pb2.GetPostsRequest, _posts_pb2.GetPostsResponse]
@@ -75,7 +81,11 @@ class PostsServiceStub:
     ListComments: _grpc.UnaryUnaryMultiCallable[_posts_pb2.ListCommentsRequest, _posts_pb2.ListCommentsResponse]
     """The top-level comments of a post (oldest first), or the replies to one comment."""
     DeleteComment: _grpc.UnaryUnaryMultiCallable[_posts_pb2.DeleteCommentRequest, _posts_pb2.DeleteCommentResponse]
-    """Deletes a comment (and its replies). Its author or the post's author may."""
+    """Deletes a comment (and its replies). Its author or the post's author may, and a moderator, with a
+    reason, on any post.
+    """
+    GetComment: _grpc.UnaryUnaryMultiCallable[_posts_pb2.GetCommentRequest, _posts_pb2.GetCommentResponse]
+    """One comment by id, if the caller may see its post (moderators and admins: any)."""
     LikePost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.LikePostRequest, _posts_pb2.LikePostResponse]
     """Likes a post. Idempotent: liking twice leaves one like."""
     UnlikePost: _grpc.UnaryUnaryMultiCallable[_posts_pb2.UnlikePostRequest, _posts_pb2.UnlikePostResponse]
@@ -90,6 +100,10 @@ class PostsServiceStub:
     """
     SearchPosts: _grpc.UnaryUnaryMultiCallable[_posts_pb2.SearchPostsRequest, _posts_pb2.SearchPostsResponse]
     """Posts whose text matches a full-text query, that the caller may see: best match first, then newest."""
+    CountPostsByAuthor: _grpc.UnaryUnaryMultiCallable[_posts_pb2.CountPostsByAuthorRequest, _posts_pb2.CountPostsByAuthorResponse]
+    """How many posts each of up to 100 authors has, whoever may see them. Moderators and admins only."""
+    CountPostsSince: _grpc.UnaryUnaryMultiCallable[_posts_pb2.CountPostsSinceRequest, _posts_pb2.CountPostsSinceResponse]
+    """How many posts were created at or after an instant. Moderators and admins only."""
 
 @_typing.type_check_only
 class PostsServiceAsyncStub(PostsServiceStub):
@@ -103,7 +117,10 @@ class PostsServiceAsyncStub(PostsServiceStub):
     UpdatePost: _aio.UnaryUnaryMultiCallable[_posts_pb2.UpdatePostRequest, _posts_pb2.UpdatePostResponse]  # type: ignore[assignment]
     """Changes the text or visibility of a post. Only its author may."""
     DeletePost: _aio.UnaryUnaryMultiCallable[_posts_pb2.DeletePostRequest, _posts_pb2.DeletePostResponse]  # type: ignore[assignment]
-    """Deletes a post with its comments and likes. Only its author (or a moderator) may."""
+    """Deletes a post with its comments and likes. Only its author (or a moderator) may; a moderator
+    removing someone else's post gives a reason, which its author is told from then on. Deleting a
+    post a moderator removed is, for a moderator, done already.
+    """
     GetPost: _aio.UnaryUnaryMultiCallable[_posts_pb2.GetPostRequest, _posts_pb2.GetPostResponse]  # type: ignore[assignment]
     """One post, if the caller may see it."""
     GetPosts: _aio.UnaryUnaryMultiCallable[_posts_pb2.GetPostsRequest, _posts_pb2.GetPostsResponse]  # type: ignore[assignment]
@@ -117,7 +134,11 @@ class PostsServiceAsyncStub(PostsServiceStub):
     ListComments: _aio.UnaryUnaryMultiCallable[_posts_pb2.ListCommentsRequest, _posts_pb2.ListCommentsResponse]  # type: ignore[assignment]
     """The top-level comments of a post (oldest first), or the replies to one comment."""
     DeleteComment: _aio.UnaryUnaryMultiCallable[_posts_pb2.DeleteCommentRequest, _posts_pb2.DeleteCommentResponse]  # type: ignore[assignment]
-    """Deletes a comment (and its replies). Its author or the post's author may."""
+    """Deletes a comment (and its replies). Its author or the post's author may, and a moderator, with a
+    reason, on any post.
+    """
+    GetComment: _aio.UnaryUnaryMultiCallable[_posts_pb2.GetCommentRequest, _posts_pb2.GetCommentResponse]  # type: ignore[assignment]
+    """One comment by id, if the caller may see its post (moderators and admins: any)."""
     LikePost: _aio.UnaryUnaryMultiCallable[_posts_pb2.LikePostRequest, _posts_pb2.LikePostResponse]  # type: ignore[assignment]
     """Likes a post. Idempotent: liking twice leaves one like."""
     UnlikePost: _aio.UnaryUnaryMultiCallable[_posts_pb2.UnlikePostRequest, _posts_pb2.UnlikePostResponse]  # type: ignore[assignment]
@@ -132,6 +153,10 @@ class PostsServiceAsyncStub(PostsServiceStub):
     """
     SearchPosts: _aio.UnaryUnaryMultiCallable[_posts_pb2.SearchPostsRequest, _posts_pb2.SearchPostsResponse]  # type: ignore[assignment]
     """Posts whose text matches a full-text query, that the caller may see: best match first, then newest."""
+    CountPostsByAuthor: _aio.UnaryUnaryMultiCallable[_posts_pb2.CountPostsByAuthorRequest, _posts_pb2.CountPostsByAuthorResponse]  # type: ignore[assignment]
+    """How many posts each of up to 100 authors has, whoever may see them. Moderators and admins only."""
+    CountPostsSince: _aio.UnaryUnaryMultiCallable[_posts_pb2.CountPostsSinceRequest, _posts_pb2.CountPostsSinceResponse]  # type: ignore[assignment]
+    """How many posts were created at or after an instant. Moderators and admins only."""
 
 class PostsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Everything the posts service needs to know about one post and its comments, likes and outbox."""
@@ -160,7 +185,10 @@ class PostsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _posts_pb2.DeletePostRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_posts_pb2.DeletePostResponse, _abc.Awaitable[_posts_pb2.DeletePostResponse]]:
-        """Deletes a post with its comments and likes. Only its author (or a moderator) may."""
+        """Deletes a post with its comments and likes. Only its author (or a moderator) may; a moderator
+        removing someone else's post gives a reason, which its author is told from then on. Deleting a
+        post a moderator removed is, for a moderator, done already.
+        """
 
     @_abc_1.abstractmethod
     def GetPost(
@@ -210,7 +238,17 @@ class PostsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _posts_pb2.DeleteCommentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_posts_pb2.DeleteCommentResponse, _abc.Awaitable[_posts_pb2.DeleteCommentResponse]]:
-        """Deletes a comment (and its replies). Its author or the post's author may."""
+        """Deletes a comment (and its replies). Its author or the post's author may, and a moderator, with a
+        reason, on any post.
+        """
+
+    @_abc_1.abstractmethod
+    def GetComment(
+        self,
+        request: _posts_pb2.GetCommentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.GetCommentResponse, _abc.Awaitable[_posts_pb2.GetCommentResponse]]:
+        """One comment by id, if the caller may see its post (moderators and admins: any)."""
 
     @_abc_1.abstractmethod
     def LikePost(
@@ -255,5 +293,21 @@ class PostsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_posts_pb2.SearchPostsResponse, _abc.Awaitable[_posts_pb2.SearchPostsResponse]]:
         """Posts whose text matches a full-text query, that the caller may see: best match first, then newest."""
+
+    @_abc_1.abstractmethod
+    def CountPostsByAuthor(
+        self,
+        request: _posts_pb2.CountPostsByAuthorRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.CountPostsByAuthorResponse, _abc.Awaitable[_posts_pb2.CountPostsByAuthorResponse]]:
+        """How many posts each of up to 100 authors has, whoever may see them. Moderators and admins only."""
+
+    @_abc_1.abstractmethod
+    def CountPostsSince(
+        self,
+        request: _posts_pb2.CountPostsSinceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_posts_pb2.CountPostsSinceResponse, _abc.Awaitable[_posts_pb2.CountPostsSinceResponse]]:
+        """How many posts were created at or after an instant. Moderators and admins only."""
 
 def add_PostsServiceServicer_to_server(servicer: PostsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

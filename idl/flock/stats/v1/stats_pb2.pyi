@@ -230,7 +230,9 @@ class TopPostsResponse(_message.Message):
     POSTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def posts(self) -> _containers.RepeatedCompositeFieldContainer[Global___RankedPost]:
-        """Highest first; ties broken by post id. Deleted posts and posts with a zero count are left out."""
+        """Highest first; ties broken by post id. Deleted posts, posts with a zero count and posts of
+        authors whose content is hidden now (their latest account status) are left out.
+        """
 
     def __init__(
         self,
@@ -306,7 +308,9 @@ class TopAuthorsResponse(_message.Message):
     AUTHORS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def authors(self) -> _containers.RepeatedCompositeFieldContainer[Global___RankedAuthor]:
-        """Highest first; ties broken by author id. Authors with a zero count are left out."""
+        """Highest first; ties broken by author id. Authors with a zero count and authors whose content is
+        hidden now (their latest account status) are left out.
+        """
 
     def __init__(
         self,
