@@ -29,7 +29,7 @@ T = TypeVar("T")
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "images" / "admin-users.png"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # sync Playwright runs a loop: end it with this module
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the session: Debian's, never a browser Playwright downloads."""
     if not CHROMIUM.exists():
