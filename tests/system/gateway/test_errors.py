@@ -51,7 +51,7 @@ def test_a_body_just_under_the_limit_is_read(api: httpx.Client) -> None:
 
 def test_unknown_routes_and_methods_are_problems_too(api: httpx.Client) -> None:
     assert_problem(api.get("/no/such/route"), 404, "not_found")
-    assert_problem(api.delete("/users/me"), 405, "method_not_allowed")
+    assert_problem(api.put("/users/me"), 405, "method_not_allowed")
 
 
 def test_the_callers_request_id_is_echoed(api: httpx.Client) -> None:
