@@ -44,16 +44,28 @@ ON CONFLICT (account_id) DO UPDATE
 SET version = EXCLUDED.version, status = EXCLUDED.status, hidden = EXCLUDED.hidden,
     hidden_until = EXCLUDED.hidden_until, updated_at = now()
 WHERE account_states.version < EXCLUDED.version
-RETURNING status
+"""
+# A deleted account stays hidden until its purge is done (:func:`purged`).
+_TO_PURGE = """
+SELECT account_id FROM account_states
+WHERE account_id = ANY($1::uuid[]) AND status = 'deleted' AND hidden
+ORDER BY account_id
+"""
+# Once nothing of a deleted account is left, the filter need not know it: only hidden accounts are in
+# the index every read path probes (``account_states_hidden``), so the accounts deleted over the
+# years do not slow the reads down. A write that was on its way stays refused
+# (:func:`posts.queries.refuse_deleted`).
+_PURGED = """
+UPDATE account_states SET hidden = false, updated_at = now() WHERE account_id = $1 AND status = 'deleted'
 """
 
 
 async def apply(database: Database, changes: Sequence[AccountStatusChanged]) -> list[uuid.UUID]:
-    """Keep the newest of ``changes`` per account; the accounts newly deleted (to purge)."""
-    deleted = []
+    """Keep the newest of ``changes`` per account; the accounts among them that are deleted and not
+    yet purged (also when their event came before: a purge that failed is tried again with the batch)."""
     async with database.transaction() as connection:
         for change in sorted(changes, key=lambda c: (str(c.account_id), c.version)):
-            applied = await connection.fetchval(
+            await connection.execute(
                 _APPLY,
                 change.account_id,
                 change.version,
@@ -61,9 +73,8 @@ async def apply(database: Database, changes: Sequence[AccountStatusChanged]) -> 
                 change.hidden,
                 change.hidden_until,
             )
-            if applied == "deleted":
-                deleted.append(change.account_id)
-    return deleted
+        rows = await connection.fetch(_TO_PURGE, list({change.account_id for change in changes}))
+    return [row["account_id"] for row in rows]
 
 
 _UNLIKE = """
@@ -91,8 +102,8 @@ RETURNING id
 
 async def purge(database: Database, account_id: uuid.UUID, *, batch: int = PURGE_BATCH) -> int:
     """Remove everything of a deleted account: its likes, its comments (with the replies to them), its
-    posts (with their comments and likes), each with its event; the rows removed. Idempotent: a
-    second run finds nothing."""
+    posts (with their comments and likes), each with its event; then mark it purged. The rows
+    removed. Idempotent: a second run finds nothing."""
     removed = 0
     while (count := await _purge_likes(database, account_id, batch)) > 0:
         removed += count
@@ -100,6 +111,8 @@ async def purge(database: Database, account_id: uuid.UUID, *, batch: int = PURGE
         removed += count
     while (count := await _purge_posts(database, account_id, batch)) > 0:
         removed += count
+    async with database.connection() as connection:
+        await connection.execute(_PURGED, account_id)
     return removed
 
 

@@ -22,7 +22,7 @@ from posts.database import Connection, Database
 from posts.domain import MAX_COMMENT_TEXT, Caller, Comment, Page, Visibility, clean_text, now
 from posts.errors import CommentNotFound, IdempotencyKeyReused, NotAllowed, PostNotFound
 from posts.pagination import COMMENTS, page_size
-from posts.queries import Row, lock_post, lock_visible_post, not_hidden, visible_post
+from posts.queries import Row, lock_post, lock_visible_post, not_hidden, refuse_deleted, visible_post
 
 _COLUMNS = "id, post_id, parent_id, author_id, text, created_at, reply_count"
 
@@ -135,6 +135,7 @@ class Comments:
                     await visible_post(connection, caller, post_id)
                     first = await _find(connection, post_id, earlier.comment_id)
                     return Added(_to_comment(first), replayed=True)
+            await refuse_deleted(connection, author_id)
             post = await lock_visible_post(connection, caller, post_id)
             thread = None
             if parent_id is not None:

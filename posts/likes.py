@@ -26,6 +26,7 @@ from posts.queries import (
     following_ids,
     lock_post,
     lock_visible_post,
+    refuse_deleted,
     staff_sees,
     to_post,
     visibility,
@@ -79,6 +80,7 @@ class Likes:
         user_id = caller.signed_in()
         at = now()
         async with self._db.transaction() as connection:
+            await refuse_deleted(connection, user_id)
             row = await lock_visible_post(connection, caller, post_id)
             if await connection.fetchval(_LIKE, post_id, user_id, at):
                 row = await _counted(connection, PostLiked, user_id, post_id, at=at)

@@ -22,6 +22,7 @@ from typing import NoReturn
 from posts.database import Connection, Database
 from posts.domain import Caller, Comment, Visibility, clean_text
 from posts.errors import CommentNotFound, InvalidArgument, NotAllowed, PostNotFound, PostRemoved
+from posts.queries import author_hidden
 
 MAX_REASON = 500
 MAX_AUTHORS_PER_COUNT = 100
@@ -135,14 +136,19 @@ class Moderation:
         return told_if_removed(self._db, caller, post_id)
 
     async def get_comment(self, caller: Caller, comment_id: uuid.UUID) -> Comment:
-        """One comment by id, if the caller may see its post (moderators and admins: any);
-        :class:`CommentNotFound` otherwise."""
+        """One comment by id, if the caller may see its post and neither its author nor the post's is
+        hidden (moderators and admins: any); :class:`CommentNotFound` otherwise."""
         async with self._db.connection() as connection:
             row = await connection.fetchrow(_GET_COMMENT, comment_id)
-        if row is None or not (
-            caller.moderates or caller.can_see(row["post_author_id"], Visibility(row["visibility"]))
-        ):
-            raise CommentNotFound("No such comment.")
+            if row is None or not (
+                caller.moderates
+                or (
+                    caller.can_see(row["post_author_id"], Visibility(row["visibility"]))
+                    and not await author_hidden(connection, caller, row["post_author_id"])
+                    and not await author_hidden(connection, caller, row["author_id"])
+                )
+            ):
+                raise CommentNotFound("No such comment.")
         return Comment(**{name: row[name] for name in _COMMENT_FIELDS})
 
     async def count_posts_by_author(

@@ -8,7 +8,7 @@ from typing import Any
 
 from posts.database import Connection
 from posts.domain import Caller, Post, Visibility
-from posts.errors import PostNotFound
+from posts.errors import NotAllowed, PostNotFound
 
 Row = Any  # an asyncpg Record
 
@@ -57,6 +57,17 @@ def staff_sees(caller: str, following: str) -> str:
 def visibility(caller: Caller) -> bool:
     """Which of two statements a caller reads with: True for staff (:func:`staff_sees`)."""
     return caller.moderates
+
+
+async def refuse_deleted(connection: Connection, author_id: uuid.UUID) -> None:
+    """:class:`NotAllowed` if ``author_id``'s account is deleted: no new post, comment or like from it.
+    The gateway no longer lets a deleted account in; this keeps a write that was already on its way
+    when the account went from landing after the purge removed everything else."""
+    if await connection.fetchval(_DELETED, author_id):
+        raise NotAllowed("This account has been deleted.")
+
+
+_DELETED = "SELECT EXISTS (SELECT 1 FROM account_states WHERE account_id = $1 AND status = 'deleted')"
 
 
 async def author_hidden(connection: Connection, caller: Caller, author_id: uuid.UUID) -> bool:

@@ -28,6 +28,7 @@ from posts.queries import (
     following_ids,
     lock_visible_post,
     not_hidden,
+    refuse_deleted,
     staff_sees,
     to_post,
     visibility,
@@ -100,6 +101,7 @@ class Posts:
                 if earlier is not None:
                     # The first post; NOT_FOUND if it has been deleted since.
                     return Created(await visible_post(connection, caller, earlier.post_id), replayed=True)
+            await refuse_deleted(connection, author_id)
             row = await connection.fetchrow(_INSERT_POST, post_id, author_id, text, visibility.value, at)
             await outbox.record(
                 connection, PostCreated, at=at, actor_id=author_id, post_id=post_id, post_author_id=author_id
