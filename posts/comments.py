@@ -43,7 +43,7 @@ WHERE parent_id = $1 AND id > $2
 ORDER BY id LIMIT $3
 """  # noqa: S608
 # For members: comments by hidden accounts are left out (their own stay theirs: $4 the caller).
-_SHOWN = f" AND (comments.author_id = $4 OR {not_hidden('comments.author_id')})"
+_SHOWN = f" AND {not_hidden('comments.author_id', shown_to='$4')}"
 _TOP_LEVEL_SHOWN = _TOP_LEVEL.replace(" AND id > $2", " AND id > $2" + _SHOWN)
 _REPLIES_SHOWN = _REPLIES.replace(" AND id > $2", " AND id > $2" + _SHOWN)
 # The comment and, for a top-level one, its replies: deleted explicitly (the foreign key would

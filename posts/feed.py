@@ -43,7 +43,7 @@ ORDER BY id DESC
 # Members' feeds leave out hidden authors (the caller never: their own posts stay theirs), once per
 # author rather than per post; staff's keep them.
 _FEED = _FEED_TEMPLATE.format(
-    hidden=f"WHERE listed.author_id = $1 OR {not_hidden('listed.author_id')}", columns=POST_COLUMNS
+    hidden=f"WHERE {not_hidden('listed.author_id', shown_to='$1')}", columns=POST_COLUMNS
 )
 _STAFF_FEED = _FEED_TEMPLATE.format(hidden="", columns=POST_COLUMNS)
 

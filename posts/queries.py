@@ -15,14 +15,25 @@ Row = Any  # an asyncpg Record
 POST_COLUMNS = "id, author_id, text, visibility, created_at, updated_at, like_count, comment_count"
 
 
-def not_hidden(author: str) -> str:
+def not_hidden(author: str, *, shown_to: str | None = None) -> str:
     """SQL for "the account ``author`` (an SQL expression) is not hidden": no ``account_states`` row
     says it is suspended, disabled or deleted now (``posts/accounts.py``). A suspension's end is
-    compared with the clock, so it ends by itself. Accounts never moderated have no row: one probe of
-    the primary key that finds nothing."""
+    compared with the clock, so it ends by itself. ``shown_to``: a caller (an SQL expression, NULL for
+    anyone) to whom their own account is never hidden.
+
+    With ``shown_to`` the caller's exception is inside the subquery, so that the test is one
+    condition of the WHERE clause, which PostgreSQL runs as an anti-join: the feed probes the index of
+    hidden accounts (``account_states_hidden``) once per followed author. ``author = caller OR NOT
+    EXISTS (...)`` is a subplan instead, which the planner may hash: it then reads every hidden
+    account once per statement (25 ms with 20,000 of them, for a feed of 20 posts), which pays only
+    when the statement filters tens of thousands of posts (a search: :func:`visible_to`).
+    ``just bench-feed --hidden N --purged N`` measures both.
+    """
+    mine = f" AND hidden.account_id IS DISTINCT FROM {shown_to}::uuid" if shown_to else ""
     return (
         f"NOT EXISTS (SELECT 1 FROM account_states AS hidden WHERE hidden.account_id = {author}"  # noqa: S608
-        " AND hidden.hidden AND (hidden.hidden_until IS NULL OR hidden.hidden_until > now()))"
+        " AND hidden.hidden AND (hidden.hidden_until IS NULL OR hidden.hidden_until > now())"
+        f"{mine})"
     )
 
 
@@ -45,6 +56,7 @@ def visible_to(caller: str, following: str, table: str = "posts", *, author_chec
     )
     if author_checked:  # the statement checks its one author once (a wall)
         return rule
+    # An OR, so that a search over many posts may hash the hidden accounts (see :func:`not_hidden`).
     return f"({rule} AND ({table}.author_id = {caller} OR {not_hidden(f'{table}.author_id')}))"
 
 

@@ -8,7 +8,8 @@ do not, spread over 90 days (UUIDv7 ids of those times), 75 % public, 20 % follo
 private, 5 to 40 words each from a small vocabulary in which "coffee" is in about 30 % of the posts.
 Then VACUUM ANALYZE, as autovacuum would have done by then (the feed's per-author scans are index-only
 once the visibility map is set); ``--no-vacuum`` only analyzes, as for posts written since the last
-vacuum.
+vacuum. ``--hidden`` suspended and ``--purged`` deleted accounts (none of them authors here) measure
+what the hidden-accounts filter costs the reads.
 
 Each case is called ``--times`` (50) times over gRPC, one at a time, after 5 warm-up calls; it prints
 a Markdown table of p50/p99, then the EXPLAIN ANALYZE of the feed's and the search's queries.

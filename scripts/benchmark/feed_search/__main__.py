@@ -29,6 +29,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--other-posts", type=int, default=100_000, help="posts by the others")
     parser.add_argument("--times", type=int, default=50, help="calls per case")
     parser.add_argument(
+        "--hidden", type=int, default=0, help="suspended accounts (none of them an author here)"
+    )
+    parser.add_argument("--purged", type=int, default=0, help="deleted accounts, already purged")
+    parser.add_argument(
         "--vacuum", action=argparse.BooleanOptionalAction, default=True, help="VACUUM after loading"
     )
     return parser.parse_args(argv)

@@ -56,9 +56,19 @@ def rows(authors: Sequence[uuid.UUID], count: int, now: datetime) -> list[tuple[
     return made
 
 
+def account_states(hidden: int, purged: int, now: datetime) -> list[tuple[Any, ...]]:
+    """``hidden`` accounts suspended for a year and ``purged`` deleted ones whose content is gone (see
+    ``posts/accounts.py``): what every read path's filter looks through, though none of them wrote a
+    post here, so that the answers are the same as with none."""
+    year = now + timedelta(days=365)
+    return [(uuid.uuid4(), 1, "suspended", True, year, now) for _ in range(hidden)] + [
+        (uuid.uuid4(), 2, "deleted", False, None, now) for _ in range(purged)
+    ]
+
+
 async def seed(db_url: str, args: argparse.Namespace) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-    """Write the posts straight into the table (COPY), then VACUUM ANALYZE (or ANALYZE); return the
-    authors the reader follows and the others."""
+    """Write the posts (and the accounts of ``--hidden`` and ``--purged``) straight into the tables
+    (COPY), then VACUUM ANALYZE (or ANALYZE); return the authors the reader follows and the others."""
     followed = [uuid.uuid4() for _ in range(args.authors)]
     others = [uuid.uuid4() for _ in range(args.other_authors)]
     now = datetime.now(UTC) - timedelta(minutes=1)
@@ -70,7 +80,13 @@ async def seed(db_url: str, args: argparse.Namespace) -> tuple[list[uuid.UUID], 
             await connection.copy_records_to_table(
                 "posts", records=rows(authors, count, now), columns=columns
             )
+        await connection.copy_records_to_table(
+            "account_states",
+            records=account_states(args.hidden, args.purged, now),
+            columns=["account_id", "version", "status", "hidden", "hidden_until", "updated_at"],
+        )
         await connection.execute("VACUUM ANALYZE posts" if args.vacuum else "ANALYZE posts")
+        await connection.execute("VACUUM ANALYZE account_states")
     finally:
         await connection.close()
     return followed, others
