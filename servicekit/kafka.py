@@ -266,15 +266,25 @@ async def commit(message: KafkaMessage, offsets: Mapping[Partition, int]) -> boo
 
 
 async def create_topics(
-    bootstrap: str, topics: Iterable[str], *, partitions: int, replication_factor: int, client_id: str
+    bootstrap: str,
+    topics: Iterable[str],
+    *,
+    partitions: int,
+    replication_factor: int,
+    client_id: str,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[str]:
-    """Create those of ``topics`` that do not exist yet (an existing one is left as it is); return
-    those created."""
+    """Create those of ``topics`` that do not exist yet (an existing one is left as it is), each with
+    its ``configs`` (``cleanup.policy``…); return those created."""
+    configs = configs or {}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=client_id)
     await admin.start()
     try:
         response = await admin.create_topics(
-            [NewTopic(topic, partitions, replication_factor) for topic in topics]
+            [
+                NewTopic(topic, partitions, replication_factor, topic_configs=dict(configs.get(topic, {})))
+                for topic in topics
+            ]
         )
     finally:
         await admin.close()

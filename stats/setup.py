@@ -26,6 +26,7 @@ async def create_topics(settings: StatsSettings) -> list[str]:
         partitions=settings.kafka_partitions,
         replication_factor=settings.kafka_replication_factor,
         client_id="flock-stats-setup",
+        configs=events.TOPIC_CONFIGS,
     )
 
 

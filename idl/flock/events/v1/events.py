@@ -24,6 +24,10 @@ POSTS_TOPIC = "flock.events.posts"
 VIEWS_TOPIC = "flock.events.views"
 ACCOUNTS_TOPIC = "flock.events.accounts"
 TOPICS = (POSTS_TOPIC, VIEWS_TOPIC, ACCOUNTS_TOPIC)
+# Topic settings beyond the broker's defaults. The accounts topic is compacted: the latest status of
+# every account stays (a consumer with a fresh database rebuilds its ``account_states`` from the
+# beginning), older ones go.
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {ACCOUNTS_TOPIC: {"cleanup.policy": "compact"}}
 
 UtcDatetime = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
 
