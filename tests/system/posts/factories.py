@@ -3,17 +3,19 @@ comments, likes, feeds and searches."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import string
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import grpc
 import pytest
 
 from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
+from tests.conftest import sql
 
 FIELD = "flock-field"
 REASON = "flock-reason"
@@ -68,6 +70,33 @@ def fails(call: Callable[[], object], code: grpc.StatusCode, field: str = "") ->
         assert named == [field], error.trailing_metadata()
         assert error.details(), "a human message comes with the field"
     return error
+
+
+@contextlib.contextmanager
+def outbox_refused(db_url: str, actor_id: str) -> Iterator[None]:
+    """While the block runs, the database refuses every event of ``actor_id`` (a trigger raises after
+    its outbox row is written), so that a change writing one rolls back whole."""
+    sql(
+        db_url,
+        f"""
+        CREATE FUNCTION refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.payload->>'actor_id' = '{uuid.UUID(actor_id)}' THEN
+                RAISE EXCEPTION 'outbox refused for the test';
+            END IF;
+            RETURN NEW;
+        END $$
+        """,
+    )
+    sql(
+        db_url,
+        "CREATE TRIGGER refuse_doomed AFTER INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION refuse_doomed()",
+    )
+    try:
+        yield
+    finally:
+        sql(db_url, "DROP TRIGGER refuse_doomed ON outbox")
+        sql(db_url, "DROP FUNCTION refuse_doomed()")
 
 
 class PostsApi:

@@ -20,8 +20,17 @@ import pytest
 from idl.flock.events.v1 import events
 from idl.flock.posts.v1 import posts_pb2 as pb
 from tests.conftest import sql
-from tests.system.posts.factories import ANONYMOUS, PostsApi, caller, fails, follower, moderator, word
-from tests.system.stats.factories import Account, eventually, publish, utc_now
+from tests.system.posts.factories import (
+    ANONYMOUS,
+    PostsApi,
+    caller,
+    fails,
+    follower,
+    moderator,
+    outbox_refused,
+    word,
+)
+from tests.system.stats.factories import Account, eventually, publish, publish_raw, utc_now
 
 STAFF = (pb.ROLE_MODERATOR, pb.ROLE_ADMIN)
 
@@ -222,38 +231,17 @@ def test_a_deleted_account_loses_its_content_and_the_counts_follow(
 def test_a_purge_that_fails_is_tried_again(api: PostsApi, broker: str, db_url: str) -> None:
     gone = Member()
     post = api.post(gone.caller)
-    # The database refuses the purge's events (and so the purge) until the trigger goes.
-    sql(
-        db_url,
-        f"""
-        CREATE FUNCTION refuse_purge() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NEW.payload->>'actor_id' = '{gone.account.id}' THEN
-                RAISE EXCEPTION 'purge refused for the test';
-            END IF;
-            RETURN NEW;
-        END $$
-        """,
-    )
-    sql(
-        db_url,
-        "CREATE TRIGGER refuse_purge AFTER INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION refuse_purge()",
-    )
-    try:
+    # The database refuses the purge's events (and so the purge) until the block ends.
+    with outbox_refused(db_url, gone.caller.user_id):
         publish(broker, [gone.account.deleted()])
         eventually(lambda: _state(db_url, gone), ("deleted", 1))
         # Applied, hidden, but not purged: the post is still there for staff.
         assert found(lambda: api.get(moderator(), post))
         assert not found(lambda: api.get(caller(), post))
-    finally:
-        sql(db_url, "DROP TRIGGER refuse_purge ON outbox")
-        sql(db_url, "DROP FUNCTION refuse_purge()")
     eventually(lambda: found(lambda: api.get(moderator(), post)), False, timeout=30)
 
 
 def test_events_that_are_no_account_events_are_skipped(api: PostsApi, broker: str, db_url: str) -> None:
-    from tests.system.stats.factories import publish_raw
-
     member = Member()
     publish_raw(broker, events.ACCOUNTS_TOPIC, member.account.id, b"{not json")
     publish(broker, [member.account.suspended()])

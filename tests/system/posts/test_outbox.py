@@ -14,7 +14,7 @@ from idl.flock.events.v1 import events
 from idl.flock.posts.v1 import posts_pb2 as pb
 from idl.flock.posts.v1 import posts_pb2_grpc
 from tests.conftest import sql
-from tests.system.posts.factories import REMOVAL_REASON, PostsApi, caller, fails, moderator
+from tests.system.posts.factories import REMOVAL_REASON, PostsApi, caller, fails, moderator, outbox_refused
 
 
 def outbox(db_url: str, post: pb.Post) -> list[events.Event]:
@@ -109,28 +109,10 @@ def test_requests_that_change_nothing_or_fail_write_no_events(
 
 @pytest.fixture
 def failing_outbox(db_url: str) -> Iterator[pb.Caller]:
-    """A caller whose events the database refuses (a trigger raises after their outbox row is
-    written), so that their changes must roll back whole."""
+    """A caller whose events the database refuses, so that their changes must roll back whole."""
     doomed = caller()
-    sql(
-        db_url,
-        f"""
-        CREATE FUNCTION refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NEW.payload->>'actor_id' = '{doomed.user_id}' THEN
-                RAISE EXCEPTION 'outbox refused for the test';
-            END IF;
-            RETURN NEW;
-        END $$
-        """,
-    )
-    sql(
-        db_url,
-        "CREATE TRIGGER refuse_doomed AFTER INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION refuse_doomed()",
-    )
-    yield doomed
-    sql(db_url, "DROP TRIGGER refuse_doomed ON outbox")
-    sql(db_url, "DROP FUNCTION refuse_doomed()")
+    with outbox_refused(db_url, doomed.user_id):
+        yield doomed
 
 
 def test_a_change_whose_event_cannot_be_written_does_not_happen(
