@@ -95,12 +95,15 @@ def test_a_word_of_the_display_name_or_username_is_found_by_its_start(
 
 
 def test_a_typo_still_finds_the_account(api: httpx.Client, members: Members) -> None:
-    first, stem = word(4), word(6)
-    member = members.create(username=f"{stem}lace", display_name=f"{first.title()} {stem.title()}lace")
-    assert usernames(api, f"{stem}lase") == [member.username]  # one wrong letter
-    assert usernames(api, f"{stem[:2]}{stem[3:]}lace") == [member.username]  # one missing
-    assert usernames(api, f"{first} {stem}laec") == [member.username]  # two swapped, in the display name
-    assert usernames(api, f"{word(6)}lase") == []  # and a different name is not close enough
+    # All letters random: a shared ending such as "lace" would make the typo close to other tests' names.
+    first, name = word(4), word(10)
+    member = members.create(username=name, display_name=f"{first.title()} {name.title()}")
+    wrong = name[:7] + ("x" if name[7] != "x" else "y") + name[8:]
+    swapped = name[:8] + name[9] + name[8] if name[8] != name[9] else name[:7] + name[8] + name[7] + name[9]
+    assert usernames(api, wrong) == [member.username]  # one wrong letter
+    assert usernames(api, name[:2] + name[3:]) == [member.username]  # one missing
+    assert usernames(api, f"{first} {swapped}") == [member.username]  # two swapped, in the display name
+    assert usernames(api, word(10)) == []  # and a different name is not close enough
 
 
 def test_a_typo_in_one_word_of_a_longer_name_still_finds_it(api: httpx.Client, members: Members) -> None:
