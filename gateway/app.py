@@ -11,6 +11,7 @@ from litestar.config.cors import CORSConfig
 
 from gateway import __version__
 from gateway.auth.controllers import AuthController
+from gateway.blocks.controllers import BlocksController, MyBlocksController
 from gateway.graph.controllers import FollowsController, MyGraphController
 from gateway.health import HealthController, ProblemsController
 from gateway.http.body import check_body
@@ -39,6 +40,8 @@ API_CONTROLLERS = [
     UsersController,
     MyGraphController,
     FollowsController,
+    MyBlocksController,
+    BlocksController,
     PostsController,
     WallsController,
     FeedController,

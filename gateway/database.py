@@ -6,6 +6,7 @@ from __future__ import annotations
 from piccolo.table import Table
 
 from gateway.auth.tables import AuthSession, RefreshToken
+from gateway.blocks.tables import Block, Mute
 from gateway.graph.tables import Follow
 from gateway.http.ratelimit import RateLimitBucket
 from gateway.moderation.tables import AuditEntry
@@ -23,9 +24,11 @@ TABLES: list[type[Table]] = [
     AuditEntry,
     Report,
     OutboxEvent,
+    Block,
+    Mute,
 ]
 
 
 class GatewayDatabase(Database):
     """The gateway's database: users, sessions, the graph, rate-limit counters, the audit log,
-    reports and the outbox of account events."""
+    reports, blocks and mutes, and the outbox of account and relationship events."""

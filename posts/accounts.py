@@ -2,7 +2,8 @@
 from :data:`~idl.flock.events.v1.events.ACCOUNTS_TOPIC` into ``account_states`` (the newest version of
 each account wins, whatever order copies arrive in), which every read path filters on
 (:func:`posts.queries.not_hidden`). A ``deleted`` account's posts, comments and likes are removed
-(:func:`purge`), each with its event, so statistics follow.
+(:func:`purge`), each with its event, so statistics follow. The same consumer reads the blocks and
+mutes from :data:`~idl.flock.events.v1.events.RELATIONSHIPS_TOPIC` (``posts/relations.py``).
 
 The consumer commits a batch's offsets only after the database has it; a batch that fails is read
 again (applying an event twice changes nothing: its version is no longer newer). It runs beside the
@@ -22,8 +23,14 @@ import msgspec
 from faststream.kafka.message import KafkaMessage
 
 from idl.flock.events.v1 import events
-from idl.flock.events.v1.events import AccountStatusChanged, CommentDeleted, PostDeleted, PostUnliked
-from posts import outbox
+from idl.flock.events.v1.events import (
+    AccountStatusChanged,
+    CommentDeleted,
+    PostDeleted,
+    PostUnliked,
+    RelationshipChanged,
+)
+from posts import outbox, relations
 from posts.database import Database
 from posts.domain import now
 from posts.settings import PostsSettings
@@ -192,17 +199,23 @@ async def _purge_posts(database: Database, account_id: uuid.UUID, batch: int) ->
         return len(rows)
 
 
-_decoder = msgspec.json.Decoder(AccountStatusChanged)
+# What each topic carries; a record that is not one of its type is skipped.
+_Decoder = msgspec.json.Decoder[AccountStatusChanged] | msgspec.json.Decoder[RelationshipChanged]
+_DECODERS: dict[str, _Decoder] = {
+    events.ACCOUNTS_TOPIC: msgspec.json.Decoder(AccountStatusChanged),
+    events.RELATIONSHIPS_TOPIC: msgspec.json.Decoder(RelationshipChanged),
+}
 
 
 class AccountsConsumer:
-    """Reads the account events into ``account_states`` until stopped."""
+    """Reads the account events into ``account_states``, and the relationship events into
+    ``relations``, until stopped."""
 
     def __init__(self, settings: PostsSettings, database: Database) -> None:
         self._database = database
         self.subscriber = kafka.BatchConsumer(
             settings.kafka_bootstrap,
-            [events.ACCOUNTS_TOPIC],
+            list(_DECODERS),
             self._handle,
             client_id="flock-posts-accounts",
             group_id=settings.accounts_group,
@@ -215,26 +228,44 @@ class AccountsConsumer:
 
     async def _handle(self, message: KafkaMessage) -> None:
         raw = kafka.records_of(message)
-        changes, offsets = [], {}
+        changes: list[AccountStatusChanged] = []
+        pairs: list[RelationshipChanged] = []
+        offsets = {}
         for record in raw:
             offsets[(record.topic, record.partition)] = record.offset + 1
             try:
-                changes.append(_decoder.decode(record.value))
+                event = _DECODERS[record.topic].decode(record.value)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 log.warning(
-                    "skipping a record that is no account event at %s/%d", record.topic, record.offset
+                    "skipping a record that is no %s event at %s/%d",
+                    "account" if record.topic == events.ACCOUNTS_TOPIC else "relationship",
+                    record.topic,
+                    record.offset,
                 )
+                continue
+            if isinstance(event, AccountStatusChanged):
+                changes.append(event)
+            else:
+                pairs.append(event)
         backoff = Backoff()
         while True:
             try:
-                for account_id in await apply(self._database, changes):
-                    removed = await purge(self._database, account_id)
-                    log.info("account %s deleted: %d of its rows removed", account_id, removed)
+                # Each part is idempotent: when the second fails, the first is applied again, unchanged.
+                if changes:
+                    for account_id in await apply(self._database, changes):
+                        removed = await purge(self._database, account_id)
+                        log.info("account %s deleted: %d of its rows removed", account_id, removed)
+                if pairs:
+                    await relations.apply(self._database, pairs)
                 break
             except Exception as error:  # noqa: BLE001 - the database is back sooner or later
                 delay = backoff.next()
                 log.warning(
-                    "applying %d account events failed, again in %.1f s: %r", len(changes), delay, error
+                    "applying %d account and %d relationship events failed, again in %.1f s: %r",
+                    len(changes),
+                    len(pairs),
+                    delay,
+                    error,
                 )
                 await asyncio.sleep(delay)
         await kafka.commit(message, offsets)

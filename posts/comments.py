@@ -1,9 +1,12 @@
 """Comments: add (idempotently; a reply joins its top-level thread), list a level oldest first,
 delete a thread.
 
-Anyone who can see a post may comment on it and read its comments. A comment may be deleted by its
-author, the post's author, a moderator or an admin (on any post, giving a reason when it is someone
-else's); deleting a top-level comment deletes its replies.
+Anyone who can see a post may comment on it and read its comments, but for blocks: nobody comments
+on the posts of, or replies to the comments of, an account a block stands between them and
+(``posts/relations.py``). A comment may be deleted by its author, the post's author, a moderator or
+an admin (on any post, giving a reason when it is someone else's), blocks or not: one may always take
+one's own words back, and an author clean their post; deleting a top-level comment deletes its
+replies.
 ``posts.comment_count`` (replies included) and ``comments.reply_count`` change in the transaction that
 adds or removes the rows they count. With an idempotency key, the same comment sent again by its
 author within 24 hours answers the first one instead of adding another (``posts/idempotency.py``).
@@ -23,6 +26,7 @@ from posts.domain import MAX_COMMENT_TEXT, Caller, Comment, Page, Visibility, cl
 from posts.errors import CommentNotFound, IdempotencyKeyReused, NotAllowed, PostNotFound
 from posts.pagination import COMMENTS, page_size
 from posts.queries import Row, lock_post, lock_visible_post, not_hidden, refuse_deleted, visible_post
+from posts.relations import blocked, not_blocked
 
 _COLUMNS = "id, post_id, parent_id, author_id, text, created_at, reply_count"
 
@@ -42,8 +46,14 @@ SELECT {_COLUMNS} FROM comments
 WHERE parent_id = $1 AND id > $2
 ORDER BY id LIMIT $3
 """  # noqa: S608
-# For members: comments by hidden accounts are left out (their own stay theirs: $4 the caller).
-_SHOWN = f" AND {not_hidden('comments.author_id', shown_to='$4')}"
+# For everyone ($4 the caller, NULL for anyone), staff too: comments by accounts a block stands
+# between the caller and, or that the caller mutes, are left out (one hash probe per comment of the
+# set of those, read once for the statement). For members, comments by hidden accounts too (their own
+# stay theirs).
+_RELATED = f" AND {not_blocked('comments.author_id', '$4', nor_muted=True)}"
+_SHOWN = f" AND {not_hidden('comments.author_id', shown_to='$4')}{_RELATED}"
+_TOP_LEVEL_STAFF = _TOP_LEVEL.replace(" AND id > $2", " AND id > $2" + _RELATED)
+_REPLIES_STAFF = _REPLIES.replace(" AND id > $2", " AND id > $2" + _RELATED)
 _TOP_LEVEL_SHOWN = _TOP_LEVEL.replace(" AND id > $2", " AND id > $2" + _SHOWN)
 _REPLIES_SHOWN = _REPLIES.replace(" AND id > $2", " AND id > $2" + _SHOWN)
 # The comment and, for a top-level one, its replies: deleted explicitly (the foreign key would
@@ -68,6 +78,18 @@ async def _find(connection: Connection, post_id: uuid.UUID, comment_id: uuid.UUI
     if row is None:
         raise CommentNotFound()
     return row
+
+
+async def _find_thread(
+    connection: Connection, caller: Caller, post_id: uuid.UUID, parent_id: uuid.UUID
+) -> Row:
+    """The top-level comment of ``parent_id``'s thread (itself, or the one it replies to); not found
+    for a caller a block stands between and the author of either."""
+    parent = await _find(connection, post_id, parent_id)
+    thread = parent if parent["parent_id"] is None else await _find(connection, post_id, parent["parent_id"])
+    if await blocked(connection, caller.user_id, {parent["author_id"], thread["author_id"]}):
+        raise CommentNotFound()
+    return thread
 
 
 async def _count(connection: Connection, post_id: uuid.UUID, thread: uuid.UUID | None, change: int) -> None:
@@ -139,8 +161,7 @@ class Comments:
             post = await lock_visible_post(connection, caller, post_id)
             thread = None
             if parent_id is not None:
-                parent = await _find(connection, post_id, parent_id)
-                thread = parent["parent_id"] or parent["id"]
+                thread = (await _find_thread(connection, caller, post_id, parent_id))["id"]
             row = await connection.fetchrow(_INSERT, comment_id, post_id, thread, author_id, text, at)
             await _count(connection, post_id, thread, +1)
             await outbox.record(
@@ -158,23 +179,19 @@ class Comments:
     async def list(
         self, caller: Caller, post_id: uuid.UUID, *, parent_id: uuid.UUID | None, size: int, token: str
     ) -> Page[Comment]:
-        """The top-level comments of a post, or the replies to one of them, oldest first."""
+        """The top-level comments of a post, or the replies to one of them, oldest first; none by an
+        account a block stands between the caller and, or that the caller mutes (the replies to the
+        comment of one the caller blocks, or is blocked by, are not found)."""
         size, after = page_size(size), COMMENTS.decode(token)
         async with self._db.connection() as connection:
             await visible_post(connection, caller, post_id)
             if parent_id is None:
-                rows = await (
-                    connection.fetch(_TOP_LEVEL, post_id, after, size + 1)
-                    if caller.moderates
-                    else connection.fetch(_TOP_LEVEL_SHOWN, post_id, after, size + 1, caller.user_id)
-                )
+                statement = _TOP_LEVEL_STAFF if caller.moderates else _TOP_LEVEL_SHOWN
+                rows = await connection.fetch(statement, post_id, after, size + 1, caller.user_id)
             else:
-                await _find(connection, post_id, parent_id)
-                rows = await (
-                    connection.fetch(_REPLIES, parent_id, after, size + 1)
-                    if caller.moderates
-                    else connection.fetch(_REPLIES_SHOWN, parent_id, after, size + 1, caller.user_id)
-                )
+                await _find_thread(connection, caller, post_id, parent_id)
+                statement = _REPLIES_STAFF if caller.moderates else _REPLIES_SHOWN
+                rows = await connection.fetch(statement, parent_id, after, size + 1, caller.user_id)
         rows, next_token = COMMENTS.cut(rows, size, key=lambda row: row["id"])
         return Page([_to_comment(row) for row in rows], next_token)
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from piccolo.table import Table
 
-from posts.tables import AccountState, Comment, IdempotencyKey, Like, ModerationRemoval, OutboxEvent, Post
+from posts.tables import (
+    AccountState,
+    Comment,
+    IdempotencyKey,
+    Like,
+    ModerationRemoval,
+    OutboxEvent,
+    Post,
+    Relation,
+)
 from servicekit.database import Connection, Database, is_outage, make_engine
 
 __all__ = ["TABLES", "Connection", "Database", "is_outage", "make_engine"]
@@ -22,4 +31,5 @@ TABLES: list[type[Table]] = [
     OutboxEvent,
     AccountState,
     ModerationRemoval,
+    Relation,
 ]

@@ -14,6 +14,7 @@ from posts.database import Database
 from posts.domain import Caller, Page, Post
 from posts.pagination import FEED, page_size
 from posts.queries import POST_COLUMNS, as_seen_by, following_ids, not_hidden, visibility
+from posts.relations import not_blocked
 
 # $1 the caller, $2 the accounts they follow, $3 the cursor (the last id served), $4 page size + 1.
 # Every author here is the caller or someone in their following list, for whom ``visible_to`` comes
@@ -41,11 +42,14 @@ SELECT {columns} FROM posts JOIN page USING (id)
 ORDER BY id DESC
 """
 # Members' feeds leave out hidden authors (the caller never: their own posts stay theirs), once per
-# author rather than per post; staff's keep them.
+# author rather than per post; staff's keep them. Everyone's leave out the authors a block stands
+# between them and, and those they mute: one probe per author of the set of those, which is read
+# once for the statement.
+_RELATED = not_blocked("listed.author_id", "$1", nor_muted=True)
 _FEED = _FEED_TEMPLATE.format(
-    hidden=f"WHERE {not_hidden('listed.author_id', shown_to='$1')}", columns=POST_COLUMNS
+    hidden=f"WHERE {not_hidden('listed.author_id', shown_to='$1')} AND {_RELATED}", columns=POST_COLUMNS
 )
-_STAFF_FEED = _FEED_TEMPLATE.format(hidden="", columns=POST_COLUMNS)
+_STAFF_FEED = _FEED_TEMPLATE.format(hidden=f"WHERE {_RELATED}", columns=POST_COLUMNS)
 
 
 class Feed:
@@ -56,8 +60,9 @@ class Feed:
 
     async def page(self, caller: Caller, *, size: int, token: str) -> Page[Post]:
         """A page of the caller's feed: their posts (all of them) and those of the accounts they follow
-        that they may see (public and followers-only), newest first. Posts published after the first
-        page was read sort ahead of the cursor, so later pages neither repeat nor skip one."""
+        that they may see (public and followers-only), newest first, but for the accounts a block
+        stands between them and, and those they mute. Posts published after the first page was read
+        sort ahead of the cursor, so later pages neither repeat nor skip one."""
         user_id = caller.signed_in()
         size, after = page_size(size), FEED.decode(token)
         async with self._db.transaction() as connection:

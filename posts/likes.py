@@ -15,14 +15,14 @@ import uuid
 from idl.flock.events.v1.events import PostLiked, PostUnliked
 from posts import outbox
 from posts.database import Connection, Database
-from posts.domain import Caller, Page, Post, Visibility, now
+from posts.domain import Caller, Page, Post, now
 from posts.errors import NotAllowed, PostNotFound
 from posts.pagination import LIKES, LikeKey, page_size
 from posts.queries import (
     POST_COLUMNS,
     Row,
     as_seen_by,
-    author_hidden,
+    can_read,
     following_ids,
     lock_post,
     lock_visible_post,
@@ -32,6 +32,7 @@ from posts.queries import (
     visibility,
     visible_to,
 )
+from posts.relations import not_blocked
 
 _LIKE = """
 INSERT INTO likes (post_id, user_id, liked_at) VALUES ($1, $2, $3)
@@ -48,7 +49,12 @@ WHERE likes.user_id = $1 AND (likes.liked_at, likes.post_id) < ($2, $3) AND {vis
 ORDER BY likes.liked_at DESC, likes.post_id DESC
 LIMIT $6
 """
-_LIKED_BY = _LIKED_BY_TEMPLATE.format(columns=_POST_COLUMNS, visible=visible_to("$4", "$5"))
+# Members' lists leave out the posts of authors a block stands between them and (one hash probe per
+# like); staff listing anyone's likes read for moderation: blocks aside.
+_LIKED_BY = _LIKED_BY_TEMPLATE.format(
+    columns=_POST_COLUMNS,
+    visible=f"{visible_to('$4', '$5')} AND {not_blocked('posts.author_id', '$4')}",
+)
 _LIKED_BY_STAFF = _LIKED_BY_TEMPLATE.format(columns=_POST_COLUMNS, visible=staff_sees("$4", "$5"))
 
 
@@ -90,16 +96,14 @@ class Likes:
         """Take a like back; unliking a post not liked changes nothing.
 
         A user may always take their own like back, also from a post they may no longer see (its
-        author made it private, or stopped them following): the like goes, and the answer is None,
-        which shows nothing of the post. A post they neither see nor like is not found, as if it did
-        not exist.
+        author made it private, stopped them following, or blocked them): the like goes, and the
+        answer is None, which shows nothing of the post. A post they neither see nor like is not
+        found, as if it did not exist.
         """
         user_id = caller.signed_in()
         async with self._db.transaction() as connection:
             row = await lock_post(connection, post_id)
-            visible = caller.can_see(row["author_id"], Visibility(row["visibility"])) and not (
-                await author_hidden(connection, caller, row["author_id"])
-            )
+            visible = await can_read(connection, caller, row)
             if await connection.fetchval(_UNLIKE, post_id, user_id):
                 row = await _counted(connection, PostUnliked, user_id, post_id, at=now())
             elif not visible:

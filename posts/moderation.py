@@ -23,17 +23,21 @@ from posts.database import Connection, Database
 from posts.domain import Caller, Comment, Visibility, clean_text
 from posts.errors import CommentNotFound, InvalidArgument, NotAllowed, PostNotFound, PostRemoved
 from posts.queries import Row, not_hidden
+from posts.relations import no_block_between
 
 MAX_REASON = 500
 MAX_AUTHORS_PER_COUNT = 100
 
 _COMMENT_FIELDS = tuple(field.name for field in dataclasses.fields(Comment))
-# With whether each author (the comment's, the post's) is shown, i.e. not hidden (caller $2).
+# With whether each author (the comment's, the post's) is shown, i.e. not hidden, and whether a block
+# stands between either and the caller ($2).
 _GET_COMMENT = f"""
 SELECT {", ".join(f"comments.{name}" for name in _COMMENT_FIELDS)},
        posts.author_id AS post_author_id, posts.visibility,
        {not_hidden("comments.author_id", shown_to="$2")} AS author_shown,
-       {not_hidden("posts.author_id", shown_to="$2")} AS post_author_shown
+       {not_hidden("posts.author_id", shown_to="$2")} AS post_author_shown,
+       {no_block_between("comments.author_id", "$2")}
+           AND {no_block_between("posts.author_id", "$2")} AS unblocked
 FROM comments JOIN posts ON posts.id = comments.post_id
 WHERE comments.id = $1
 """  # noqa: S608 - only constants are interpolated
@@ -125,7 +129,7 @@ async def told_if_removed(database: Database, caller: Caller, post_id: uuid.UUID
 def _shown(caller: Caller, row: Row) -> bool:
     """Whether a member may read the comment of ``row`` (a :data:`_GET_COMMENT` row)."""
     visible = caller.can_see(row["post_author_id"], Visibility(row["visibility"]))
-    return visible and row["author_shown"] and row["post_author_shown"]
+    return visible and row["author_shown"] and row["post_author_shown"] and row["unblocked"]
 
 
 def _staff(caller: Caller, what: str) -> None:
@@ -146,7 +150,8 @@ class Moderation:
 
     async def get_comment(self, caller: Caller, comment_id: uuid.UUID) -> Comment:
         """One comment by id, if the caller may see its post and neither its author nor the post's is
-        hidden (moderators and admins: any); :class:`CommentNotFound` otherwise."""
+        hidden, nor blocks or is blocked by the caller (moderators and admins: any);
+        :class:`CommentNotFound` otherwise."""
         async with self._db.connection() as connection:
             row = await connection.fetchrow(_GET_COMMENT, comment_id, caller.user_id)
         if row is None or not (caller.moderates or _shown(caller, row)):

@@ -1,4 +1,5 @@
-"""Reading posts as a given caller sees them: the SQL shared by every operation that returns posts."""
+"""Reading posts as a given caller sees them: the SQL shared by every operation that returns posts.
+Blocks and mutes have their own SQL, in ``posts/relations.py``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from posts.database import Connection
 from posts.domain import Caller, Post, Visibility
 from posts.errors import NotAllowed, PostNotFound
+from posts.relations import blocked, no_block_between
 
 Row = Any  # an asyncpg Record
 
@@ -130,13 +132,17 @@ async def as_seen_by(connection: Connection, caller: Caller, rows: Iterable[Row]
     return [to_post(row, row["id"] in liked) for row in rows]
 
 
-_VISIBLE_POSTS = f"SELECT {POST_COLUMNS} FROM posts WHERE id = ANY($1::uuid[]) AND {visible_to('$2', '$3')}"  # noqa: S608
+# Up to 100 posts by id: each author probed for a block (staff's look-ups ignore blocks).
+_VISIBLE_POSTS = f"""
+SELECT {POST_COLUMNS} FROM posts
+WHERE id = ANY($1::uuid[]) AND {visible_to("$2", "$3")} AND {no_block_between("posts.author_id", "$2")}
+"""  # noqa: S608
 _ANY_POSTS = f"SELECT {POST_COLUMNS} FROM posts WHERE id = ANY($1::uuid[]) AND {staff_sees('$2', '$3')}"  # noqa: S608
 
 
 async def visible_posts(connection: Connection, caller: Caller, post_ids: Sequence[uuid.UUID]) -> list[Post]:
-    """The posts among ``post_ids`` that the caller may see (staff: all of them), in no particular
-    order."""
+    """The posts among ``post_ids`` that the caller may see (staff: all of them, blocks or not), in
+    no particular order."""
     rows = await connection.fetch(
         _ANY_POSTS if visibility(caller) else _VISIBLE_POSTS,
         list(post_ids),
@@ -177,13 +183,24 @@ async def lock_visible_post(
 ) -> Row:
     """Lock a post the caller may see, for a change in the current transaction; :class:`PostNotFound`
     otherwise. ``for_delete``: moderators and admins remove content, whoever may read it (a reported
-    followers-only or private post they cannot see), so for them any post will do."""
+    followers-only or private post they cannot see), so for them any post will do. A post is not
+    found when a block stands between its author and the caller, either way: nobody likes or comments
+    across a block."""
     row = await lock_post(connection, post_id, for_delete=for_delete)
     if for_delete and caller.moderates:
         return row
     # Staff read any post, but like and comment as members do (where a member could).
-    if not caller.can_see(row["author_id"], Visibility(row["visibility"])) or await author_hidden(
-        connection, caller, row["author_id"]
-    ):
+    if not await can_read(connection, caller, row):
         raise PostNotFound()
     return row
+
+
+async def can_read(connection: Connection, caller: Caller, row: Row) -> bool:
+    """Whether the post ``row`` is for the caller to read as a member (staff too: for their likes and
+    comments): :func:`visible_to`, and no block between its author and the caller."""
+    author_id = row["author_id"]
+    return (
+        caller.can_see(author_id, Visibility(row["visibility"]))
+        and not await author_hidden(connection, caller, author_id)
+        and not await blocked(connection, caller.user_id, [author_id])
+    )

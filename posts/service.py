@@ -36,6 +36,7 @@ from posts.queries import (
     visible_posts,
     visible_to,
 )
+from posts.relations import no_block_between
 
 MAX_POSTS_PER_GET = 100
 
@@ -50,16 +51,17 @@ UPDATE posts SET text = $2, visibility = $3, updated_at = $4 WHERE id = $1
 RETURNING {POST_COLUMNS}
 """  # noqa: S608
 
-# A hidden author's wall is empty but to themselves: checked once for the statement (the condition
-# names only parameters, so PostgreSQL runs it once, before the scan), not per post.
+# A hidden author's wall is empty but to themselves, and so is it to a caller a block stands between
+# the author and: checked once for the statement (the conditions name only parameters, so PostgreSQL
+# runs them once, before the scan), not per post.
 _LIST_BY_AUTHOR = f"""
 SELECT {POST_COLUMNS} FROM posts
 WHERE author_id = $1 AND {visible_to("$2", "$3", author_checked=True)} AND id < $4
-  AND ($1 = $2 OR {not_hidden("$1::uuid")})
+  AND ($1 = $2 OR {not_hidden("$1::uuid")}) AND {no_block_between("$1::uuid", "$2")}
 ORDER BY id DESC
 LIMIT $5
 """  # noqa: S608 - only constants are interpolated
-# Staff read every post of the author.
+# Staff read every post of the author, blocks or not.
 _LIST_ANY_BY_AUTHOR = f"""
 SELECT {POST_COLUMNS} FROM posts
 WHERE author_id = $1 AND {staff_sees("$2", "$3")} AND id < $4

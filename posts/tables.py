@@ -110,6 +110,27 @@ class AccountState(Table, tablename="account_states"):
     updated_at = Timestamptz(null=False)
 
 
+class Relation(Table, tablename="relations"):
+    """What account ``actor_id`` does to account ``target_id``, as the gateway's relationship events
+    say, the newest ``version`` kept (``posts/relations.py``). A row stays after an unblock or unmute:
+    its version is what keeps an older copy of an event, arriving late, from applying. The partial
+    indexes every read path probes (the pairs that block, both ways, and those that mute) come from the
+    hand-written "relation indexes" migration."""
+
+    id = BigSerial(primary_key=True)
+    actor_id = UUID(null=False)
+    target_id = UUID(null=False)
+    version = BigInt(null=False)
+    blocking = Boolean(null=False)
+    muting = Boolean(null=False)
+    # Null: muted until unmuted. A timed mute ends by itself (compared with the clock).
+    muted_until = Timestamptz(null=True, default=None)
+    mute_notifications = Boolean(null=False)
+    updated_at = Timestamptz(null=False)
+
+    one_per_pair = Unique(["actor_id", "target_id"])
+
+
 class ModerationRemoval(Table, tablename="moderation_removals"):
     """A post a moderator removed: what its author is told (410 ``post_removed``) instead of a plain
     not found, and the record of who removed it and why, written in the transaction of the removal."""

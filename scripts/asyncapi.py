@@ -19,6 +19,7 @@ from faststream.specification import AsyncAPI
 
 from idl.flock.events.v1 import events
 from scripts import exported
+from stats.consumer import COUNTED_TOPICS
 
 SPEC_PATH = exported.ROOT / "openapi" / "asyncapi.yaml"
 
@@ -29,6 +30,8 @@ gateway to `flock.events.views`. Both are keyed by post id, so one post's events
 within a partition. Account status changes (suspensions, disabling, deletion) are written by the
 gateway to its own outbox and relayed to `flock.events.accounts`, keyed by account id; the posts and
 stats services keep the newest `version` of each account and hide what a hidden account wrote.
+Blocks and mutes go the same way to `flock.events.relationships`, keyed by the pair
+(`actor:target`); the posts service keeps the newest `version` of each pair.
 Delivery is at least once: consumers drop duplicates by `event_id`. Payloads are JSON objects tagged
 by `type`.
 """.replace("\n", " ").strip()
@@ -38,6 +41,7 @@ _TOPIC_SCHEMAS = {
     events.POSTS_TOPIC: "PostEvent",
     events.VIEWS_TOPIC: "PostViewed",
     events.ACCOUNTS_TOPIC: "AccountStatusChanged",
+    events.RELATIONSHIPS_TOPIC: "RelationshipChanged",
 }
 
 
@@ -57,18 +61,25 @@ def describe() -> dict[str, Any]:
         title="gateway-outbox-relay",
         description="The gateway's outbox relay: every change of an account's status.",
     )
+    broker.publisher(
+        events.RELATIONSHIPS_TOPIC,
+        title="gateway-outbox-relay-relationships",
+        description="The gateway's outbox relay: every block, unblock, mute and unmute.",
+    )
 
     @broker.subscriber(
         events.ACCOUNTS_TOPIC,
+        events.RELATIONSHIPS_TOPIC,
         group_id="flock-posts-accounts",
         batch=True,
         title="posts-accounts-consumer",
-        description="The posts service: which accounts' posts and comments to hide, and whose to remove.",
+        description="The posts service: which accounts' posts and comments to hide (from everyone, or "
+        "from those they block, who block them, or mute them), and whose to remove.",
     )
     async def hide(messages: list[bytes]) -> None: ...
 
     @broker.subscriber(
-        *events.TOPICS,
+        *COUNTED_TOPICS,
         group_id="flock-stats",
         batch=True,
         title="stats-consumer",
@@ -82,14 +93,15 @@ def describe() -> dict[str, Any]:
 
 
 def _with_payloads(document: dict[str, Any]) -> dict[str, Any]:
-    (post_event, viewed, account), components = msgspec.json.schema_components(
-        [events.PostEvent, events.PostViewed, events.AccountStatusChanged],
+    (post_event, viewed, account, relationship), components = msgspec.json.schema_components(
+        [events.PostEvent, events.PostViewed, events.AccountStatusChanged, events.RelationshipChanged],
         ref_template="#/components/schemas/{name}",
     )
     schemas: dict[str, Any] = {
         "PostEvent": post_event,
         "PostViewed": viewed,
         "AccountStatusChanged": account,
+        "RelationshipChanged": relationship,
         **components,
     }
     messages = document["components"]["messages"]

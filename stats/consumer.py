@@ -36,6 +36,8 @@ from stats.rows import Partition, Record
 from stats.settings import StatsSettings
 
 log = logging.getLogger("flock.stats")
+# What statistics count: every topic but the relationships (blocks and mutes are nobody's statistic).
+COUNTED_TOPICS = (events.POSTS_TOPIC, events.VIEWS_TOPIC, events.ACCOUNTS_TOPIC)
 
 
 class Sink(Protocol):
@@ -69,7 +71,7 @@ class Consumer:
         self.batches = 0
         self.subscriber = kafka.BatchConsumer(
             settings.kafka_bootstrap,
-            events.TOPICS,
+            COUNTED_TOPICS,
             self._handle,
             client_id="flock-stats",
             group_id=settings.consumer_group,

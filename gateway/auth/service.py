@@ -67,6 +67,14 @@ class Principal:
     session_id: uuid.UUID
 
 
+def block_viewer(viewer: Principal | None) -> uuid.UUID | None:
+    """Whom other accounts' blocks keep out, as the ``viewer`` of a lookup: the signed-in member, and
+    nobody for anonymous readers and for staff (a block hides nothing from those who moderate)."""
+    if viewer is None or viewer.account.is_staff:
+        return None
+    return viewer.account.id
+
+
 def _now() -> datetime.datetime:
     return datetime.datetime.now(tz=datetime.UTC)
 

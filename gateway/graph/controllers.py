@@ -2,68 +2,18 @@
 
 from __future__ import annotations
 
-import datetime
-import uuid
-from collections.abc import Awaitable, Callable
-
-import msgspec
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from gateway.auth.service import Principal
-from gateway.graph import service
-from gateway.graph.schemas import AccountPage, Handled, ListedAccount, Relationship
-from gateway.graph.service import FIRST, After, Graph, Link
+from gateway.auth.service import Principal, block_viewer
+from gateway.graph.presenters import account_page, relationship_schema
+from gateway.graph.schemas import AccountPage, Handled, Relationship
+from gateway.graph.service import Graph
 from gateway.http.contract import problems
 from gateway.http.guards import SECURITY, not_suspended, signed_in
 from gateway.http.parameters import Cursor, Limit, Username
-from gateway.http.schemas import Author
 from gateway.users.service import Accounts
-from servicekit import cursors
-
-ListPage = Callable[[uuid.UUID, After, int], Awaitable[list[Link]]]
-
-
-class _Key(msgspec.Struct, array_like=True, frozen=True):
-    """Where a page of a list resumes: after this entry."""
-
-    since: datetime.datetime
-    user_id: uuid.UUID
-
-
-def _after(list_name: str, cursor: str | None) -> After:
-    if cursor is None:
-        return FIRST
-    detail = "Use a cursor from a previous page of this list, unchanged."
-    key = cursors.decode_for(list_name, cursor, _Key, detail)
-    return After(key.since, key.user_id)
-
-
-async def _page(kind: str, read: ListPage, user_id: uuid.UUID, limit: int, cursor: str | None) -> AccountPage:
-    list_name = cursors.list_id(kind, user_id)
-    links = await read(user_id, _after(list_name, cursor), limit + 1)
-    more = len(links) > limit
-    links = links[:limit]
-    return AccountPage(
-        items=[
-            ListedAccount(
-                user=Author(id=link.user_id, username=link.username, display_name=link.display_name),
-                since=link.since,
-            )
-            for link in links
-        ],
-        next_cursor=cursors.encode_for(list_name, _Key(links[-1].since, links[-1].user_id)) if more else None,
-    )
-
-
-def _relationship(found: service.Relationship) -> Relationship:
-    return Relationship(
-        following=found.following,
-        followed_by=found.followed_by,
-        requested=found.requested,
-        requested_by=found.requested_by,
-    )
 
 
 def _staff(viewer: Principal | None) -> bool:
@@ -91,8 +41,8 @@ class FollowsController(Controller):
         accounts: NamedDependency[Accounts],
         graph: NamedDependency[Graph],
     ) -> Relationship:
-        target = await accounts.by_username(username)
-        return _relationship(await graph.follow(principal.account.id, target.id))
+        target = await accounts.by_username(username, viewer=principal.account.id)
+        return relationship_schema(await graph.follow(principal.account.id, target.id))
 
     @delete(
         "/{username:str}/follow",
@@ -109,7 +59,7 @@ class FollowsController(Controller):
     ) -> Relationship:
         # A hidden account can still be unfollowed.
         target = await accounts.by_username(username, include_hidden=True)
-        return _relationship(await graph.unfollow(principal.account.id, target.id))
+        return relationship_schema(await graph.unfollow(principal.account.id, target.id))
 
     @get("/{username:str}/relationship", security=SECURITY, summary="How a user and I are linked")
     async def relationship(
@@ -120,7 +70,7 @@ class FollowsController(Controller):
         graph: NamedDependency[Graph],
     ) -> Relationship:
         other = await accounts.by_username(username)
-        return _relationship(await graph.relationship(principal.account.id, other.id))
+        return relationship_schema(await graph.relationship(principal.account.id, other.id))
 
     @get(
         "/{username:str}/followers",
@@ -136,9 +86,11 @@ class FollowsController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> AccountPage:
-        owner = await accounts.by_username(username, include_hidden=_staff(viewer))
+        owner = await accounts.by_username(
+            username, include_hidden=_staff(viewer), viewer=block_viewer(viewer)
+        )
         await graph.may_list(viewer.account.id if viewer else None, owner.id, owner.is_private)
-        return await _page("followers", graph.followers, owner.id, limit, cursor)
+        return await account_page("followers", graph.followers, owner.id, limit, cursor)
 
     @get(
         "/{username:str}/following",
@@ -154,9 +106,11 @@ class FollowsController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> AccountPage:
-        owner = await accounts.by_username(username, include_hidden=_staff(viewer))
+        owner = await accounts.by_username(
+            username, include_hidden=_staff(viewer), viewer=block_viewer(viewer)
+        )
         await graph.may_list(viewer.account.id if viewer else None, owner.id, owner.is_private)
-        return await _page("following", graph.following, owner.id, limit, cursor)
+        return await account_page("following", graph.following, owner.id, limit, cursor)
 
 
 class MyGraphController(Controller):
@@ -174,7 +128,7 @@ class MyGraphController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> AccountPage:
-        return await _page("followers", graph.followers, principal.account.id, limit, cursor)
+        return await account_page("followers", graph.followers, principal.account.id, limit, cursor)
 
     @get("/following", security=SECURITY, summary="Whom I follow, most recent first")
     async def my_following(
@@ -184,7 +138,7 @@ class MyGraphController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> AccountPage:
-        return await _page("following", graph.following, principal.account.id, limit, cursor)
+        return await account_page("following", graph.following, principal.account.id, limit, cursor)
 
     @delete(
         "/followers/{username:str}",
@@ -210,7 +164,7 @@ class MyGraphController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> AccountPage:
-        return await _page("requests", graph.requests, principal.account.id, limit, cursor)
+        return await account_page("requests", graph.requests, principal.account.id, limit, cursor)
 
     @post(
         "/follow-requests/accept-all",

@@ -12,12 +12,18 @@ from gateway.http.schemas import Author
 class Relationship(msgspec.Struct, kw_only=True):
     """How I and another account are linked, both ways: ``following`` (I follow them),
     ``followed_by`` (they follow me), ``requested`` (my request to follow them waits for their answer),
-    ``requested_by`` (their request to follow me waits for mine)."""
+    ``requested_by`` (their request to follow me waits for mine), ``blocking`` (I block them),
+    ``blocked_by`` (they block me), ``muting`` (I mute them now) and ``muting_notifications`` (their
+    notifications too)."""
 
     following: bool
     followed_by: bool
     requested: bool
     requested_by: bool
+    blocking: bool
+    blocked_by: bool
+    muting: bool
+    muting_notifications: bool
 
 
 class ListedAccount(msgspec.Struct, kw_only=True):

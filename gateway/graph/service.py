@@ -5,7 +5,8 @@ copy: each call that may show someone else's followers-only post carries the cal
 follows (:meth:`Graph.following_ids`), read here at that moment, so an unfollow or a rejected request
 counts from the next request on, and there is nothing to keep in sync.
 
-Rules: nobody follows themselves; a pair has one row, so following twice or asking twice is refused;
+Rules: nobody follows themselves, nor an account they block or that blocks them (``gateway/blocks/``);
+a pair has one row, so following twice or asking twice is refused;
 a follow of a public account is accepted at once, one of a private account waits for its owner.
 Whether the target is private is read under a share lock on their row, so that an account turning
 public (which accepts every waiting request in the same transaction) never leaves a request behind.
@@ -20,6 +21,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.users.errors import UserNotFound
 from gateway.users.status import shown_sql
 from idl.flock.wire import MAX_FOLLOWING
 from servicekit.database import Connection, Database
@@ -82,6 +84,14 @@ class FollowingLimitReached(Conflict):
     detail = f"An account may follow (or ask to follow) at most {MAX_FOLLOWING} accounts."
 
 
+class YouBlockThem(Conflict):
+    """The caller blocks the account they want to follow."""
+
+    code = "blocking"
+    title = "You block this account"
+    detail = "You block this account: unblock it before following it."
+
+
 class ListHidden(Forbidden):
     """A private account's followers and following are for its owner and approved followers."""
 
@@ -103,6 +113,10 @@ class Relationship:
     followed_by: bool  # they follow the caller
     requested: bool  # the caller's request to follow them waits
     requested_by: bool  # their request to follow the caller waits
+    blocking: bool  # the caller blocks them (``gateway/blocks/``)
+    blocked_by: bool  # they block the caller
+    muting: bool  # the caller mutes them now
+    muting_notifications: bool  # ... their notifications too
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -133,11 +147,22 @@ ON CONFLICT (follower_id, followee_id) DO NOTHING
 RETURNING status
 """
 _STATUS = "SELECT status FROM follows WHERE follower_id = $1 AND followee_id = $2"
+# Both accounts' rows, locked in one order: a block between them (which locks them for update,
+# ``gateway/blocks/service.py``) either commits before this follow looks for it or waits for it.
+_LOCK_PAIR = "SELECT id FROM users WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE"
+_BLOCKS_BETWEEN = """
+SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2) AS blocking,
+       EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $2 AND blocked_id = $1) AS blocked_by
+"""
 _RELATIONSHIP = """
 SELECT (SELECT status FROM follows WHERE follower_id = $1 AND followee_id = $2) AS outgoing,
-       (SELECT status FROM follows WHERE follower_id = $2 AND followee_id = $1) AS incoming
+       (SELECT status FROM follows WHERE follower_id = $2 AND followee_id = $1) AS incoming,
+       EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2) AS blocking,
+       EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $2 AND blocked_id = $1) AS blocked_by,
+       (SELECT notifications FROM mutes WHERE muter_id = $1 AND muted_id = $2
+        AND (until IS NULL OR until > now())) AS muting_notifications
 """
-_COUNT_FOLLOWING = "SELECT count(*) AS n FROM follows WHERE follower_id = $1"
+_COUNT_FOLLOWING = "SELECT count(*) FROM follows WHERE follower_id = $1"
 _UNFOLLOW = "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2 RETURNING status"
 _ACCEPT = """
 UPDATE follows SET status = 'accepted', accepted_at = $3
@@ -206,14 +231,20 @@ class Graph:
         """Follow an account: at once if it is public, as a request if it is private."""
         if follower_id == followee_id:
             raise CannotFollowSelf()
-        [count] = await self._database.fetch(_COUNT_FOLLOWING, follower_id)
-        if count["n"] >= MAX_FOLLOWING:
-            raise FollowingLimitReached()
-        if not await self._database.fetch(_FOLLOW, follower_id, followee_id, _now()):
-            [existing] = await self._database.fetch(_STATUS, follower_id, followee_id) or [None]
-            if existing is not None and existing["status"] == Status.PENDING.value:
-                raise AlreadyRequested()
-            raise AlreadyFollowing()
+        async with self._database.transaction() as connection:
+            await connection.execute(_LOCK_PAIR, [follower_id, followee_id])
+            blocks = await connection.fetchrow(_BLOCKS_BETWEEN, follower_id, followee_id)
+            if blocks["blocked_by"]:
+                raise UserNotFound()  # the blocked account does not see the blocker at all
+            if blocks["blocking"]:
+                raise YouBlockThem()
+            if await connection.fetchval(_COUNT_FOLLOWING, follower_id) >= MAX_FOLLOWING:
+                raise FollowingLimitReached()
+            if not await connection.fetch(_FOLLOW, follower_id, followee_id, _now()):
+                existing = await connection.fetchrow(_STATUS, follower_id, followee_id)
+                if existing is not None and existing["status"] == Status.PENDING.value:
+                    raise AlreadyRequested()
+                raise AlreadyFollowing()
         return await self.relationship(follower_id, followee_id)
 
     async def unfollow(self, follower_id: uuid.UUID, followee_id: uuid.UUID) -> Relationship:
@@ -230,6 +261,10 @@ class Graph:
             followed_by=row["incoming"] == accepted,
             requested=row["outgoing"] == pending,
             requested_by=row["incoming"] == pending,
+            blocking=row["blocking"],
+            blocked_by=row["blocked_by"],
+            muting=row["muting_notifications"] is not None,
+            muting_notifications=bool(row["muting_notifications"]),
         )
 
     async def accept(self, owner_id: uuid.UUID, requester_id: uuid.UUID) -> None:

@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 from gateway.clients.posts import PostsClient
 from gateway.moderation import audit
 from gateway.users import status
-from gateway.users.service import ACCOUNT_COLUMNS, Account, UserNotFound, normalize_username
+from gateway.users.errors import UserNotFound
+from gateway.users.service import ACCOUNT_COLUMNS, Account, normalize_username
 from gateway.users.status import STAFF, Role
 from servicekit import cursors
 from servicekit.database import Connection, Database

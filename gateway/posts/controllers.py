@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET
 
-from gateway.auth.service import Principal
+from gateway.auth.service import Principal, block_viewer
 from gateway.clients.posts import PostsClient
 from gateway.http.contract import problems
 from gateway.http.guards import SECURITY, not_suspended, signed_in
@@ -230,4 +230,4 @@ class WallsController(Controller):
         cursor: Cursor = None,
     ) -> PostPage:
         staff = viewer is not None and viewer.account.is_staff
-        return await posts.wall_of(username, limit, cursor, as_staff=staff)
+        return await posts.wall_of(username, limit, cursor, as_staff=staff, viewer=block_viewer(viewer))

@@ -95,10 +95,17 @@ class Posts:
         return await post_page(self._authors, page.items, bound_cursor(wall, page.next_cursor))
 
     async def wall_of(
-        self, username: str, limit: int, cursor: str | None, *, as_staff: bool = False
+        self,
+        username: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        as_staff: bool = False,
+        viewer: uuid.UUID | None = None,
     ) -> PostPage:
-        """:meth:`wall` of the account named ``username`` (a hidden account's: for staff only)."""
-        author = await self._authors.by_username(username, include_hidden=as_staff)
+        """:meth:`wall` of the account named ``username`` (a hidden account's: for staff only; one
+        that blocks ``viewer``: for nobody)."""
+        author = await self._authors.by_username(username, include_hidden=as_staff, viewer=viewer)
         return await self.wall(author.id, limit, cursor)
 
     async def liked(self, user_id: uuid.UUID, limit: int, cursor: str | None) -> PostPage:

@@ -22,7 +22,8 @@ from uuid_utils.compat import uuid7
 from gateway.clients.posts import CommentNotFound, CommentRecord, PostNotFound, PostRecord, PostsClient
 from gateway.moderation import audit
 from gateway.moderation.service import Moderation, Suspension, actor_of, clean_reason
-from gateway.users.service import Account, Accounts, UserNotFound
+from gateway.users.errors import UserNotFound
+from gateway.users.service import Account, Accounts
 from servicekit import cursors
 from servicekit.database import Database
 from servicekit.errors import Conflict, FlockError, Invalid, NotFound

@@ -8,6 +8,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
+from gateway.auth.service import Principal, block_viewer
 from gateway.clients.posts import PostsClient
 from gateway.http.parameters import CURSOR_SHAPE
 from gateway.search import service
@@ -66,8 +67,9 @@ def provide_search(
     database: NamedDependency[Database],
     posts_client: NamedDependency[PostsClient],
     accounts: NamedDependency[Accounts],
+    viewer: NamedDependency[Principal | None],
 ) -> Search:
-    return Search(database, posts_client, accounts)
+    return Search(database, posts_client, accounts, block_viewer(viewer))
 
 
 class SearchController(Controller):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from gateway.clients.posts import Page, PostRecord, PostsClient
 from gateway.posts.presenters import post_views
@@ -57,10 +58,13 @@ class Search:
     """Accounts (in the gateway's database) and posts (through the posts service, which decides what
     the caller may read), for one request."""
 
-    def __init__(self, database: Database, posts: PostsClient, accounts: Accounts) -> None:
+    def __init__(
+        self, database: Database, posts: PostsClient, accounts: Accounts, viewer: uuid.UUID | None = None
+    ) -> None:
         self._database = database
         self._posts = posts
         self._accounts = accounts
+        self._viewer = viewer  # whom blocks keep out (``block_viewer``)
 
     async def search(self, q: str | None, kind: SearchType, limit: int, cursor: str | None) -> SearchResults:
         """Up to ``limit`` accounts and up to ``limit`` posts matching ``q``, from where ``cursor`` left
@@ -82,7 +86,9 @@ class Search:
     async def _users(
         self, terms: str, limit: int, after: UserKey | None
     ) -> tuple[list[UserMatch], UserKey | None]:
-        return await search_users(self._database, terms, limit, after) if after is not None else ([], None)
+        if after is None:
+            return [], None
+        return await search_users(self._database, terms, limit, after, viewer=self._viewer)
 
     async def _posts_page(self, terms: str, limit: int, token: str | None) -> Page[PostRecord]:
         # An empty token asks the posts service for its first page.

@@ -62,6 +62,8 @@ candidates AS MATERIALIZED (
         OR u.username_trigrams && (SELECT fuzzy_keys FROM query)
         OR u.display_name_trigrams && (SELECT fuzzy_keys FROM query))
         AND {shown_sql("u")}
+        -- Not an account that blocks the viewer ($6; NULL: anonymous or staff): it is not there for them.
+        AND NOT EXISTS (SELECT 1 FROM blocks AS b WHERE b.blocker_id = u.id AND b.blocked_id = $6::uuid)
 ),
 scored AS MATERIALIZED (
     SELECT c.id, c.username, c.display_name, c.is_private,
@@ -140,13 +142,14 @@ def like_prefix(text: str) -> str:
 
 
 async def search_users(
-    database: Database, terms: str, limit: int, after: UserKey
+    database: Database, terms: str, limit: int, after: UserKey, *, viewer: uuid.UUID | None = None
 ) -> tuple[list[UserMatch], UserKey | None]:
     """Up to ``limit`` accounts matching ``terms`` (trimmed, 2+ characters) that sort after ``after``,
-    best first, and the key to continue from (None when there are no more)."""
+    best first, and the key to continue from (None when there are no more); none that blocks
+    ``viewer``."""
     terms = terms.lower()
     rows = await database.fetch(
-        _SEARCH_USERS, terms, like_prefix(terms), after.score, after.username, limit + 1
+        _SEARCH_USERS, terms, like_prefix(terms), after.score, after.username, limit + 1, viewer
     )
     found = [UserMatch(r["id"], r["username"], r["display_name"], r["is_private"], r["score"]) for r in rows]
     if len(found) <= limit:

@@ -3,7 +3,7 @@ one's own, with what follows from them (a new password ends every other session)
 
 from __future__ import annotations
 
-from gateway.auth.service import Principal, Sessions
+from gateway.auth.service import Principal, Sessions, block_viewer
 from gateway.graph.service import Graph
 from gateway.users.presenters import own_profile, public_profile
 from gateway.users.schemas import OwnProfile, PublicProfile
@@ -31,7 +31,10 @@ class Profiles:
         return own_profile(outcome.account, await self._graph.counts(principal.account.id))
 
     async def public(self, username: str, viewer: Principal | None = None) -> PublicProfile:
-        """Anyone's public profile; a hidden account's only for staff."""
+        """Anyone's public profile; a hidden account's only for staff, and not one that blocks the
+        viewer."""
         staff = viewer is not None and viewer.account.is_staff
-        account = await self._accounts.by_username(username, include_hidden=staff)
+        account = await self._accounts.by_username(
+            username, include_hidden=staff, viewer=block_viewer(viewer)
+        )
         return public_profile(account, await self._graph.counts(account.id))

@@ -15,9 +15,10 @@ from gateway.auth.passwords import Passwords
 from gateway.graph.service import Graph
 from gateway.moderation import audit
 from gateway.users import status
+from gateway.users.errors import UserNotFound
 from gateway.users.status import STAFF, State, Status
 from servicekit.database import Database
-from servicekit.errors import Conflict, Invalid, NotFound
+from servicekit.errors import Conflict, Invalid
 
 
 class UsernameTaken(Conflict):
@@ -45,14 +46,6 @@ class UsernameReserved(Invalid):
     title = "Username reserved"
     detail = "That username is reserved."
     field = "username"
-
-
-class UserNotFound(NotFound):
-    """No account has this id or username."""
-
-    code = "user_not_found"
-    title = "User not found"
-    detail = "No such user."
 
 
 class CurrentPasswordRequired(Invalid):
@@ -169,7 +162,12 @@ VALUES ($1, $2, $3, $4, $5)
 RETURNING {ACCOUNT_COLUMNS}
 """  # noqa: S608 - only constants are interpolated
 _BY_ID = f"SELECT {ACCOUNT_COLUMNS} FROM users WHERE id = $1"  # noqa: S608
-_BY_USERNAME = f"SELECT {ACCOUNT_COLUMNS} FROM users WHERE username = $1"  # noqa: S608
+# With whether the account blocks the viewer ($2, NULL for anonymous): then it is not there for them.
+_BY_USERNAME = f"""
+SELECT {ACCOUNT_COLUMNS},
+       EXISTS (SELECT 1 FROM blocks WHERE blocker_id = users.id AND blocked_id = $2) AS blocks_viewer
+FROM users WHERE username = $1
+"""  # noqa: S608
 _USERNAME_EXISTS = "SELECT 1 FROM users WHERE username = $1"
 _SUMMARIES = "SELECT id, username, display_name FROM users WHERE id = ANY($1::uuid[])"
 _STORED_HASH = "SELECT password_hash FROM users WHERE id = $1"
@@ -284,15 +282,18 @@ class Accounts:
             raise UserNotFound()
         return Account.from_row(row)
 
-    async def by_username(self, username: str, *, include_hidden: bool = False) -> Account:
+    async def by_username(
+        self, username: str, *, include_hidden: bool = False, viewer: uuid.UUID | None = None
+    ) -> Account:
         """The account named ``username``. A suspended, disabled or deleted one is hidden: not found,
         unless ``include_hidden`` (for staff, and for what one may still do to a hidden account, such
-        as unfollowing it)."""
+        as unfollowing it). With ``viewer``, an account that blocks the viewer is not found either
+        (``gateway/blocks/``)."""
         username = normalize_username(username)
         if not USERNAME.fullmatch(username):
             raise UserNotFound()  # no account could have it (and PostgreSQL refuses some, like NUL)
-        row = await self._database.fetchrow(_BY_USERNAME, username)
-        if row is None:
+        row = await self._database.fetchrow(_BY_USERNAME, username, viewer)
+        if row is None or row["blocks_viewer"]:
             raise UserNotFound()
         account = Account.from_row(row)
         if account.state.hidden() and not (include_hidden and account.status != "deleted"):

@@ -34,6 +34,8 @@ class User(Table, tablename="users"):
     status_changed_at = Timestamptz(default=None, null=True)
     status_changed_by = UUID(default=None, null=True)
     status_version = BigInt(default=0, null=False)
+    # Counts the changes of the account's blocks and mutes: the version of their events.
+    relations_version = BigInt(default=0, null=False)
     email_verified = Boolean(default=False, null=False)
     deleted_at = Timestamptz(default=None, null=True)
 

@@ -8,7 +8,7 @@ through the API and returns what it seeded (accounts with ids and tokens, post i
 from __future__ import annotations
 
 from scripts.seeding.api import API, PASSWORD, Account, Api, NotUp, SeedError, check_up, client_address
-from scripts.seeding.plan import Plan, SeedConfig, fan_in_plan, make_plan
+from scripts.seeding.plan import Plan, SeedConfig, fan_in_plan, make_plan, twin_readers_plan
 from scripts.seeding.runner import Seeded, seed
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "fan_in_plan",
     "make_plan",
     "seed",
+    "twin_readers_plan",
 ]

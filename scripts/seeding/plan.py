@@ -304,6 +304,28 @@ def fan_in_plan(seed: int, *, authors: int, posts: int, namespace: str = "feed")
     )
 
 
+def twin_readers_plan(seed: int, *, authors: int, posts: int, others: int, namespace: str = "blocks") -> Plan:
+    """Two readers (users 0 and 1) following the same ``authors`` public accounts (users 2 onwards)
+    that wrote ``posts`` posts in all, and ``others`` accounts (the last ones) that neither follows
+    and that write nothing: what one reader blocks or mutes while the other does not. Both readers
+    then read the same feed and walls. No comments, likes or views."""
+    if not 1 <= authors <= MAX_FOLLOWING:
+        raise ValueError(f"authors must be 1 to {MAX_FOLLOWING}, got {authors}")
+    config = SeedConfig(
+        seed=seed,
+        users=2 + authors + others,
+        posts=posts,
+        private_share=0,
+        comments=0,
+        likes=0,
+        views=0,
+        namespace=namespace,
+    )
+    followed = range(2, 2 + authors)
+    follows = [(reader, author) for reader in (0, 1) for author in followed]
+    return _with_posts(config, plan_users(config), follows, followed)
+
+
 def _with_posts(
     config: SeedConfig, users: list[UserPlan], follows: list[tuple[int, int]], authors: Sequence[int]
 ) -> Plan:

@@ -162,6 +162,7 @@ def test_container_diagram_draws_every_topic_of_the_event_contract() -> None:
         "posts_topic": events.POSTS_TOPIC,
         "views_topic": events.VIEWS_TOPIC,
         "accounts_topic": events.ACCOUNTS_TOPIC,
+        "relationships_topic": events.RELATIONSHIPS_TOPIC,
     }
 
 

@@ -148,6 +148,12 @@ def test_the_feed_target_defaults_to_the_issues_numbers_and_can_be_skipped() -> 
     assert (args.skip, args.feed_posts) == (["target", "mix"], 50)
 
 
+def test_the_blocks_part_defaults_to_the_issues_numbers_and_can_be_skipped() -> None:
+    args = bench.parse_args([])
+    assert (args.blocked, args.muted, args.blocks_authors, args.blocks_posts) == (1000, 1000, 200, 10_000)
+    assert bench.parse_args(["--skip", "blocks"]).skip == ["blocks"]
+
+
 def test_connection_levels_and_a_local_url_can_be_chosen() -> None:
     args = bench.parse_args(["--connections", "2,8", "--url", "http://127.0.0.1:8100/"])
     assert args.connections == [2, 8]
@@ -167,6 +173,9 @@ def test_connection_levels_and_a_local_url_can_be_chosen() -> None:
         ["--duration", "0"],
         ["--feed-authors", "5001"],
         ["--feed-depth", "1"],
+        ["--blocks-authors", "5001"],
+        ["--blocked", "10001"],
+        ["--muted", "-1"],
         ["--mix-workers", "0"],
         ["--skip", "everything"],
     ],

@@ -18,7 +18,16 @@ import pytest
 from scripts import seed
 from scripts.benchmark.load import mix, tables
 from scripts.devstack.record import RunningSystem, record
-from scripts.seeding import PASSWORD, Account, SeedConfig, Seeded, client_address, fan_in_plan, make_plan
+from scripts.seeding import (
+    PASSWORD,
+    Account,
+    SeedConfig,
+    Seeded,
+    client_address,
+    fan_in_plan,
+    make_plan,
+    twin_readers_plan,
+)
 from scripts.seeding.options import Target, target
 from scripts.seeding.plan import MAX_FOLLOWING, Plan, out_degrees, power_law_follows
 from scripts.seeding.words import TOPICS
@@ -157,6 +166,17 @@ def test_the_fan_in_plan_is_one_reader_following_every_author() -> None:
     assert (plan.comments, plan.likes, plan.views) == ([], [], [])
     with pytest.raises(ValueError, match="authors"):
         fan_in_plan(3, authors=MAX_FOLLOWING + 1, posts=1)
+
+
+def test_the_twin_readers_plan_follows_the_same_authors_and_leaves_others_alone() -> None:
+    plan = twin_readers_plan(3, authors=30, posts=400, others=50)
+    assert len(plan.users) == 2 + 30 + 50
+    assert sorted(plan.follows) == [(reader, author) for reader in (0, 1) for author in range(2, 32)]
+    assert {post.author for post in plan.posts} <= set(range(2, 32))  # the others write nothing
+    assert len(plan.posts) == 400
+    assert not any(user.private for user in plan.users)
+    assert (plan.comments, plan.likes, plan.views) == ([], [], [])
+    assert twin_readers_plan(3, authors=30, posts=400, others=50) == plan  # the same on every run
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""The event topics as the stats setup creates them: the accounts topic compacted (every account's
-latest status kept for consumers that start from the beginning), on Apache Kafka, which reports topic
+"""The event topics as the stats setup creates them: the accounts and relationships topics compacted
+(every account's latest status, and every pair's latest block and mute, kept for consumers that start
+from the beginning), on Apache Kafka, which reports topic
 settings as a production broker does, and accepted by the embedded broker of the quick path."""
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def _cleanup_policy(bootstrap: str, topic: str) -> str:
     return asyncio.run(describe())
 
 
-def test_the_accounts_topic_is_compacted() -> None:
-    assert events.TOPIC_CONFIGS == {events.ACCOUNTS_TOPIC: {"cleanup.policy": "compact"}}
+def test_the_accounts_and_relationships_topics_are_compacted() -> None:
+    configs, compacted = events.TOPIC_CONFIGS, {"cleanup.policy": "compact"}
+    assert configs == {events.ACCOUNTS_TOPIC: compacted, events.RELATIONSHIPS_TOPIC: compacted}
 
 
 def test_topic_settings_reach_apache_kafka(kafka: KafkaServer) -> None:

@@ -18,7 +18,12 @@ def test_every_event_and_topic_is_documented() -> None:
     assert document["asyncapi"].startswith("3.")
     assert {channel["address"] for channel in document["channels"].values()} == set(events.TOPICS)
     schemas = document["components"]["schemas"]
-    for kind in (*events.PostEvent.__args__, events.PostViewed, events.AccountStatusChanged):
+    for kind in (
+        *events.PostEvent.__args__,
+        events.PostViewed,
+        events.AccountStatusChanged,
+        events.RelationshipChanged,
+    ):
         assert kind.__name__ in schemas
         tag = kind.__struct_config__.tag
         assert schemas[kind.__name__]["properties"]["type"]["enum"] == [tag]
@@ -27,6 +32,7 @@ def test_every_event_and_topic_is_documented() -> None:
         "#/components/schemas/PostEvent",
         "#/components/schemas/PostViewed",
         "#/components/schemas/AccountStatusChanged",
+        "#/components/schemas/RelationshipChanged",
     }
 
 

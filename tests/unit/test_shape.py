@@ -16,7 +16,7 @@ GATEWAY = ROOT / "gateway"
 CORE = {"http", "clients", "piccolo_migrations", "panel"}
 DOMAINS = sorted(p.name for p in GATEWAY.iterdir() if (p / "__init__.py").exists() and p.name not in CORE)
 # Domains that own tables in the gateway's database.
-OWNS_DATA = {"auth", "users", "graph", "moderation", "reports"}
+OWNS_DATA = {"auth", "users", "graph", "blocks", "moderation", "reports"}
 
 
 def _sources(*folders: str) -> Iterator[Path]:
@@ -43,7 +43,17 @@ def _name(path: Path) -> str:
 
 
 def test_the_gateway_has_the_domains_the_docs_describe() -> None:
-    assert DOMAINS == ["auth", "graph", "moderation", "posts", "reports", "search", "stats", "users"]
+    assert DOMAINS == [
+        "auth",
+        "blocks",
+        "graph",
+        "moderation",
+        "posts",
+        "reports",
+        "search",
+        "stats",
+        "users",
+    ]
 
 
 @pytest.mark.parametrize("domain", DOMAINS)

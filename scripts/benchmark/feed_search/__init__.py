@@ -9,7 +9,8 @@ private, 5 to 40 words each from a small vocabulary in which "coffee" is in abou
 Then VACUUM ANALYZE, as autovacuum would have done by then (the feed's per-author scans are index-only
 once the visibility map is set); ``--no-vacuum`` only analyzes, as for posts written since the last
 vacuum. ``--hidden`` suspended and ``--purged`` deleted accounts (none of them authors here) measure
-what the hidden-accounts filter costs the reads.
+what the hidden-accounts filter costs the reads; ``--blocks`` and ``--mutes``, accounts the reader
+blocks and mutes (none of them authors here either), what the blocks-and-mutes filter costs them.
 
 Each case is called ``--times`` (50) times over gRPC, one at a time, after 5 warm-up calls; it prints
 a Markdown table of p50/p99, then the EXPLAIN ANALYZE of the feed's and the search's queries.

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 
 import grpc
@@ -33,6 +34,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--purged", type=int, default=0, help="deleted accounts, already purged")
     parser.add_argument(
+        "--blocks", type=int, default=0, help="accounts the reader blocks (none of them an author here)"
+    )
+    parser.add_argument(
+        "--mutes", type=int, default=0, help="accounts the reader mutes (none of them an author here)"
+    )
+    parser.add_argument(
         "--vacuum", action=argparse.BooleanOptionalAction, default=True, help="VACUUM after loading"
     )
     return parser.parse_args(argv)
@@ -43,11 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     with posts_service() as service:
         began = time.perf_counter()
-        followed, others = asyncio.run(seed(service.db_url, args))
+        reader = uuid.uuid4()
+        followed, others = asyncio.run(seed(service.db_url, args, reader))
         print(f"seeded {args.posts + args.other_posts} posts in {time.perf_counter() - began:.0f} s\n")
         with grpc.insecure_channel(service.address) as channel:
             calls = Calls(channel)
-            at = cursors(calls, service.db_url, followed)
+            at = cursors(calls, service.db_url, reader, followed)
             print(measure(calls, at, others, args.times), flush=True)
         print("\n".join(plans(service.db_url, at)))
     return 0

@@ -45,15 +45,14 @@ class Calls:
         return self.stub.SearchPosts(request, timeout=30)
 
 
-def cursors(calls: Calls, db_url: str, followed: list[uuid.UUID]) -> Cursors:
-    """The reader, and the deep places the cases and the plans read: 10 pages of the search down, the
-    median id of the followed authors' posts."""
-    reader_id = str(uuid.uuid4())
-    reader = pb.Caller(user_id=reader_id, following=[str(author) for author in followed])
+def cursors(calls: Calls, db_url: str, reader_id: uuid.UUID, followed: list[uuid.UUID]) -> Cursors:
+    """The reader (whose blocks and mutes were seeded), and the deep places the cases and the plans
+    read: 10 pages of the search down, the median id of the followed authors' posts."""
+    reader = pb.Caller(user_id=str(reader_id), following=[str(author) for author in followed])
     token = ""
     for _ in range(10):
         token = calls.search(reader, "coffee", token).next_page_token
-    return Cursors(reader_id, followed, asyncio.run(median_id(db_url, followed)), token)
+    return Cursors(str(reader_id), followed, asyncio.run(median_id(db_url, followed)), token)
 
 
 def cases(calls: Calls, at: Cursors, others: list[uuid.UUID]) -> Iterator[tuple[str, Callable[[], object]]]:

@@ -66,9 +66,20 @@ def account_states(hidden: int, purged: int, now: datetime) -> list[tuple[Any, .
     ]
 
 
-async def seed(db_url: str, args: argparse.Namespace) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-    """Write the posts (and the accounts of ``--hidden`` and ``--purged``) straight into the tables
-    (COPY), then VACUUM ANALYZE (or ANALYZE); return the authors the reader follows and the others."""
+def relations(reader: uuid.UUID, blocks: int, mutes: int, now: datetime) -> list[tuple[Any, ...]]:
+    """``reader`` blocking ``blocks`` accounts and muting ``mutes`` others (see ``posts/relations.py``),
+    none of them an author here: what the feed's and the search's filters read, with the same answers
+    as with none."""
+    blocking = [(reader, uuid.uuid4(), 1, True, False, None, False, now) for _ in range(blocks)]
+    return blocking + [(reader, uuid.uuid4(), 1, False, True, None, False, now) for _ in range(mutes)]
+
+
+async def seed(
+    db_url: str, args: argparse.Namespace, reader: uuid.UUID
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Write the posts (the accounts of ``--hidden`` and ``--purged``, and the ``--blocks`` and
+    ``--mutes`` of ``reader``) straight into the tables (COPY), then VACUUM ANALYZE (or ANALYZE);
+    return the authors the reader follows and the others."""
     followed = [uuid.uuid4() for _ in range(args.authors)]
     others = [uuid.uuid4() for _ in range(args.other_authors)]
     now = datetime.now(UTC) - timedelta(minutes=1)
@@ -85,8 +96,23 @@ async def seed(db_url: str, args: argparse.Namespace) -> tuple[list[uuid.UUID], 
             records=account_states(args.hidden, args.purged, now),
             columns=["account_id", "version", "status", "hidden", "hidden_until", "updated_at"],
         )
+        await connection.copy_records_to_table(
+            "relations",
+            records=relations(reader, args.blocks, args.mutes, now),
+            columns=[
+                "actor_id",
+                "target_id",
+                "version",
+                "blocking",
+                "muting",
+                "muted_until",
+                "mute_notifications",
+                "updated_at",
+            ],
+        )
         await connection.execute("VACUUM ANALYZE posts" if args.vacuum else "ANALYZE posts")
         await connection.execute("VACUUM ANALYZE account_states")
+        await connection.execute("VACUUM ANALYZE relations")
     finally:
         await connection.close()
     return followed, others

@@ -12,15 +12,19 @@ Start the system first (``uv run just up``). The benchmark then
 3. **target**: the home feed's worst case, its own data set: one reader following ``--feed-authors``
    accounts that wrote ``--feed-posts`` posts in all reads the first page of its feed, then page
    ``--feed-depth`` (by cursor), on 1 connection;
-4. **mix**: a DeathStarBench-like mixed workload on the seeded graph for ``--duration`` seconds:
+4. **blocks**: what blocks and mutes cost, its own data set: two readers follow the same
+   ``--blocks-authors`` accounts (``--blocks-posts`` posts in all); the second also blocks ``--blocked``
+   and mutes ``--muted`` accounts that neither follows. Each reads its feed, then the authors' walls
+   (signed in), in turn at each ``--connections`` level: the same posts, with and without the filters;
+5. **mix**: a DeathStarBench-like mixed workload on the seeded graph for ``--duration`` seconds:
    60 % read the home feed, 30 % read a wall (mostly of someone followed), 10 % write a post, each as a
    random seeded account, from ``--mix-workers`` closed-loop workers (each sends its next request when
    the last one is answered). A small asyncio HTTP/1.1 client measures each operation's latency (wrk
    cannot tell operations apart, and httpx costs ~0.8 ms of client CPU per request, against ~0.05 ms);
-5. prints Markdown tables: requests/s, p50 and p99 latency and errors per endpoint and connection level,
+6. prints Markdown tables: requests/s, p50 and p99 latency and errors per endpoint and connection level,
    and per operation of the mix.
 
-``--skip reads|target|mix`` (repeatable) leaves parts out. Exits with 2 if the system is not up or wrk
+``--skip reads|target|blocks|mix`` (repeatable) leaves parts out. Exits with 2 if the system is not up or wrk
 is missing, and 1 if seeding fails or errors dominate a run. Everything shares one machine with the
 system under test: compare runs on the same machine only.
 """
@@ -44,7 +48,7 @@ from scripts.seeding import NotUp, SeedError
 from scripts.seeding.options import URL_HELP, HelpFormatter, add_plan_options, at_least, loopback_url, target
 from scripts.seeding.plan import SeedConfig
 
-PARTS = ("reads", "target", "mix")
+PARTS = ("reads", "target", "blocks", "mix")
 
 
 def _connection_levels(text: str) -> list[int]:
@@ -77,12 +81,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     option("--feed-posts", type=at_least(1), default=100_000, metavar="N", help="posts of those accounts")
     option("--feed-depth", type=at_least(2), default=10, metavar="PAGE", help="the deeper feed page read")
+    option(
+        "--blocks-authors",
+        type=at_least(1),
+        default=200,
+        metavar="N",
+        help="accounts both readers of the blocks part follow",
+    )
+    option("--blocks-posts", type=at_least(1), default=10_000, metavar="N", help="posts of those accounts")
+    option("--blocked", type=at_least(0), default=1000, metavar="N", help="accounts the second reader blocks")
+    option("--muted", type=at_least(0), default=1000, metavar="N", help="accounts the second reader mutes")
     option("--mix-workers", type=at_least(1), default=16, metavar="N", help="closed-loop workers of the mix")
     option("--skip", action="append", choices=PARTS, default=[], help="leave a part out (repeatable)")
     option("--seed-concurrency", type=at_least(1), default=16, metavar="N", help="seeding requests at once")
     args = parser.parse_args(argv)
-    if args.feed_authors > 5000:
-        parser.error("--feed-authors: an account may follow at most 5000 accounts")
+    if args.feed_authors > 5000 or args.blocks_authors > 5000:
+        parser.error("--feed-authors, --blocks-authors: an account may follow at most 5000 accounts")
+    if args.blocked > 10_000 or args.muted > 10_000:
+        parser.error("--blocked, --muted: an account may block at most 10,000 accounts and mute 10,000")
     return args
 
 
@@ -92,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     gateway = target(args.url)
     args.url = gateway.url
     print(f"Benchmarking {gateway.url} ({gateway.found})", file=sys.stderr, flush=True)
-    if {"reads", "target"} - set(args.skip) and shutil.which("wrk") is None:
+    if {"reads", "target", "blocks"} - set(args.skip) and shutil.which("wrk") is None:
         print(f"bench: wrk is not installed; install it with:\n  {WRK_INSTALL}", file=sys.stderr)
         return 2
     try:

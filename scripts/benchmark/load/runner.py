@@ -1,5 +1,6 @@
 """One benchmark run: seed the system (with ``scripts/seeding``, as ``just seed`` does), then measure
-the parts not skipped: the reads and the feed's worst case with wrk, and the mixed workload."""
+the parts not skipped: the reads, the feed's worst case and the cost of blocks and mutes with wrk, and
+the mixed workload."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from scripts.benchmark.errors import BenchError
 from scripts.benchmark.load.mix import MIX, MixRequests, mixed_load
 from scripts.benchmark.load.tables import MixRow, Row, mix_rows
 from scripts.benchmark.load.wrk import LUA_SCRIPT, Workload, run_wrk
-from scripts.seeding import API, Account, Api, Seeded, check_up, fan_in_plan, seed
+from scripts.seeding import API, Account, Api, Seeded, check_up, fan_in_plan, seed, twin_readers_plan
+from scripts.seeding.api import expect
 from scripts.seeding.options import config
 from scripts.seeding.plan import make_plan
 from scripts.seeding.runner import each
@@ -121,6 +123,52 @@ class Bench:
             await fresh(self.api, [reader], self._seconds_per_workload(), 1)
             await self.measure(workload, [1])
 
+    async def blocks(self) -> None:
+        """Feeds and walls read by an account that blocks ``--blocked`` and mutes ``--muted`` accounts,
+        against the same reads by one that does neither, on a data set of their own: two readers
+        following the same accounts, and accounts that only one of them blocks or mutes (and neither
+        follows, so both readers see the same posts). The two are measured in turn at each level."""
+        args = self.args
+        plan = twin_readers_plan(
+            args.seed, authors=args.blocks_authors, posts=args.blocks_posts, others=args.blocked + args.muted
+        )
+        log(
+            f"Seeding two readers following {args.blocks_authors:,} accounts with {args.blocks_posts:,} "
+            f"posts, and {args.blocked + args.muted:,} accounts to block and mute …"
+        )
+        seeded = await seed(self.api, plan, concurrency=args.seed_concurrency, log=log)
+        plain, shielded = seeded.accounts[:2]
+        others = seeded.accounts[2 + args.blocks_authors :]
+
+        async def shield(target: tuple[str, Account]) -> None:
+            action, account = target
+            response = await self.api.request(
+                "POST", f"/users/{account.username}/{action}", account=shielded, json={}
+            )
+            expect(response, {200}, f"{action} {account.username}")
+
+        targets = [("block", other) for other in others[: args.blocked]]
+        targets += [("mute", other) for other in others[args.blocked :]]
+        await each("blocks and mutes", targets, shield, concurrency=args.seed_concurrency, log=log)
+        walls = [
+            f"/users/{author.username}/posts?limit=20"
+            for author in seeded.accounts[2 : 2 + args.blocks_authors]
+        ]
+        shape = f"{args.blocked:,} blocks and {args.muted:,} mutes"
+        for connections in args.connections:
+            for label, kind, paths in (
+                ("GET /feed?limit=20", "feed", ["/feed?limit=20"]),
+                ("GET /users/{username}/posts?limit=20", "walls", walls),
+            ):
+                for reader, scenario in ((plain, "none"), (shielded, shape)):
+                    workload = Workload(
+                        f"{label} (reader with {scenario})",
+                        self.folder / f"blocks-{kind}-{reader.username}.txt",
+                        [(f"{API}{path}", reader) for path in paths],
+                    )
+                    await fresh(self.api, [reader], self._seconds_per_workload(), 1)
+                    await self.measure(workload, [connections])
+
     async def feed_cursor(self, reader: Account, page: int) -> str:
         """The cursor of ``reader``'s feed page ``page`` (that of page ``page - 1``'s ``next_cursor``)."""
         cursor = ""
@@ -166,4 +214,6 @@ async def bench(args: argparse.Namespace, folder: Path) -> Bench:
                 await run.run_mix(seeded)
         if "target" not in args.skip:
             await run.target()
+        if "blocks" not in args.skip:
+            await run.blocks()
         return run

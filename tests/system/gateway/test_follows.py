@@ -32,7 +32,19 @@ def make_private(api: httpx.Client, member: Member, private: bool = True) -> Non
     assert response.status_code == 200, response.text
 
 
-NOTHING = {"following": False, "followed_by": False, "requested": False, "requested_by": False}
+NOTHING = dict.fromkeys(
+    (
+        "following",
+        "followed_by",
+        "requested",
+        "requested_by",
+        "blocking",
+        "blocked_by",
+        "muting",
+        "muting_notifications",
+    ),
+    False,
+)
 
 
 def test_following_a_public_account_takes_effect_at_once(api: httpx.Client, members: Members) -> None:

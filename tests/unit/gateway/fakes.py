@@ -27,7 +27,8 @@ from gateway.clients.stats import DayRecord, PostStatsRecord, StatsClient
 from gateway.graph.service import Graph
 from gateway.http.ratelimit import RateLimiter
 from gateway.services import Services
-from gateway.users.service import Account, Accounts, AccountSummary, UserNotFound
+from gateway.users.errors import UserNotFound
+from gateway.users.service import Account, Accounts, AccountSummary
 from gateway.view_events import ViewPublisher
 
 NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
@@ -43,7 +44,9 @@ class FakeAccounts(Accounts):
     def __init__(self, accounts: Iterable[Account]) -> None:
         self.by_id = {a.id: a for a in accounts}
 
-    async def by_username(self, username: str, *, include_hidden: bool = False) -> Account:
+    async def by_username(
+        self, username: str, *, include_hidden: bool = False, viewer: uuid.UUID | None = None
+    ) -> Account:
         for found in self.by_id.values():
             if found.username == username:
                 return found

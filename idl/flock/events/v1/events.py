@@ -5,7 +5,8 @@ consumer first).
 Each event is an immutable record with a unique ``event_id`` (a UUIDv7) and the time it happened, in
 UTC. Changes travel on :data:`POSTS_TOPIC` and views on :data:`VIEWS_TOPIC`, both keyed by the post
 id (its canonical text, UTF-8), so one post's events stay in order within a partition; account
-changes on :data:`ACCOUNTS_TOPIC`, keyed by the account id. They are JSON,
+changes on :data:`ACCOUNTS_TOPIC`, keyed by the account id; blocks and mutes on
+:data:`RELATIONSHIPS_TOPIC`, keyed by the pair (:func:`relationship_key`). They are JSON,
 tagged by ``type`` (``"post_liked"``…): decode any of them with :func:`decode`, then match on the
 class. Delivery is at least once: consumers drop duplicates by ``event_id``.
 
@@ -23,11 +24,16 @@ import msgspec
 POSTS_TOPIC = "flock.events.posts"
 VIEWS_TOPIC = "flock.events.views"
 ACCOUNTS_TOPIC = "flock.events.accounts"
-TOPICS = (POSTS_TOPIC, VIEWS_TOPIC, ACCOUNTS_TOPIC)
-# Topic settings beyond the broker's defaults. The accounts topic is compacted: the latest status of
-# every account stays (a consumer with a fresh database rebuilds its ``account_states`` from the
-# beginning), older ones go.
-TOPIC_CONFIGS: dict[str, dict[str, str]] = {ACCOUNTS_TOPIC: {"cleanup.policy": "compact"}}
+RELATIONSHIPS_TOPIC = "flock.events.relationships"
+# Every topic, as `stats setup` creates them.
+TOPICS = (POSTS_TOPIC, VIEWS_TOPIC, ACCOUNTS_TOPIC, RELATIONSHIPS_TOPIC)
+# Topic settings beyond the broker's defaults. The accounts and relationships topics are compacted:
+# the latest state of every account (and pair of accounts) stays, so that a consumer with a fresh
+# database rebuilds its projection from the beginning; older ones go.
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {
+    ACCOUNTS_TOPIC: {"cleanup.policy": "compact"},
+    RELATIONSHIPS_TOPIC: {"cleanup.policy": "compact"},
+}
 
 UtcDatetime = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
 
@@ -121,6 +127,37 @@ class AccountStatusChanged(
     hidden_until: UtcDatetime | None = None
 
 
+class RelationshipChanged(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="relationship_changed"
+):
+    """What account ``actor_id`` now does to account ``target_id``: the whole state of the pair in one
+    direction, after a block, unblock, mute or unmute (the gateway publishes it through its outbox on
+    :data:`RELATIONSHIPS_TOPIC`, keyed by ``"{actor_id}:{target_id}"``). Consumers keep the latest per
+    pair: the one with the highest ``version``, whatever order copies arrive in.
+
+    A block hides each account's posts and comments from the other (both ways); a mute hides the
+    target's posts and comments from the actor's feed, comment lists and search (one way) until
+    ``muted_until`` (None: until unmuted), and with ``mute_notifications`` their notifications too.
+    """
+
+    event_id: uuid.UUID
+    occurred_at: UtcDatetime
+    actor_id: uuid.UUID
+    target_id: uuid.UUID
+    # Increases with every change of any of the actor's relationships: apply an event only if it is
+    # newer than the one applied for the pair.
+    version: int
+    blocking: bool
+    muting: bool
+    muted_until: UtcDatetime | None = None
+    mute_notifications: bool = False
+
+
+def relationship_key(actor_id: uuid.UUID, target_id: uuid.UUID) -> str:
+    """The key a pair's :class:`RelationshipChanged` events are published under."""
+    return f"{actor_id}:{target_id}"
+
+
 PostEvent: TypeAlias = (
     PostCreated | PostUpdated | PostDeleted | PostLiked | PostUnliked | CommentAdded | CommentDeleted
 )
@@ -129,12 +166,12 @@ Event: TypeAlias = PostEvent | PostViewed | AccountStatusChanged
 _decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 
 
-def event_type(event: PostEventBase | PostViewed | AccountStatusChanged) -> str:
+def event_type(event: PostEventBase | PostViewed | AccountStatusChanged | RelationshipChanged) -> str:
     """The event's tag, as it appears in the ``type`` field (``"post_liked"``)."""
     return str(type(event).__struct_config__.tag)
 
 
-def encode(event: PostEventBase | PostViewed | AccountStatusChanged) -> bytes:
+def encode(event: PostEventBase | PostViewed | AccountStatusChanged | RelationshipChanged) -> bytes:
     """The event as JSON."""
     return msgspec.json.encode(event)
 
