@@ -90,7 +90,6 @@ _COUNT_BLOCKS = "SELECT count(*) FROM blocks WHERE blocker_id = $1"
 _BLOCK = """
 INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, now())
 ON CONFLICT (blocker_id, blocked_id) DO NOTHING
-RETURNING 1
 """
 # Follows and requests end both ways.
 _END_FOLLOWS = """
@@ -104,7 +103,7 @@ _MUTE = """
 INSERT INTO mutes (muter_id, muted_id, created_at, until, notifications) VALUES ($1, $2, now(), $3, $4)
 ON CONFLICT (muter_id, muted_id) DO UPDATE SET until = EXCLUDED.until, notifications = EXCLUDED.notifications
 """
-_UNMUTE = "DELETE FROM mutes WHERE muter_id = $1 AND muted_id = $2"
+_UNMUTE = "DELETE FROM mutes WHERE muter_id = $1 AND muted_id = $2 RETURNING 1"
 _BLOCKS = """
 SELECT u.id AS user_id, u.username, u.display_name, b.created_at AS since
 FROM blocks b JOIN users u ON u.id = b.blocked_id
@@ -158,8 +157,9 @@ class Blocks:
     async def unblock(self, blocker_id: uuid.UUID, blocked_id: uuid.UUID) -> None:
         """Stop blocking an account (if it was); follows do not come back."""
         async with self._database.transaction() as connection:
+            if await connection.fetchval(_UNBLOCK, blocker_id, blocked_id) is None:
+                return  # there was no block: nothing changed, nothing to tell
             version = await connection.fetchval(_NEXT_VERSION, blocker_id)
-            await connection.execute(_UNBLOCK, blocker_id, blocked_id)
             await _publish(connection, blocker_id, blocked_id, version)
 
     async def mute(
@@ -181,8 +181,9 @@ class Blocks:
 
     async def unmute(self, muter_id: uuid.UUID, muted_id: uuid.UUID) -> None:
         async with self._database.transaction() as connection:
+            if await connection.fetchval(_UNMUTE, muter_id, muted_id) is None:
+                return  # there was no mute (an ended one counts): nothing to tell
             version = await connection.fetchval(_NEXT_VERSION, muter_id)
-            await connection.execute(_UNMUTE, muter_id, muted_id)
             await _publish(connection, muter_id, muted_id, version)
 
     async def blocked(self, user_id: uuid.UUID, after: After, limit: int) -> list[Link]:

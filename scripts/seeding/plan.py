@@ -286,22 +286,7 @@ def make_plan(config: SeedConfig) -> Plan:
 def fan_in_plan(seed: int, *, authors: int, posts: int, namespace: str = "feed") -> Plan:
     """One reader (user 0) following ``authors`` public accounts that wrote ``posts`` posts in all:
     the home feed's worst case. No comments, likes or views."""
-    if not 1 <= authors <= MAX_FOLLOWING:
-        raise ValueError(f"authors must be 1 to {MAX_FOLLOWING}, got {authors}")
-    config = SeedConfig(
-        seed=seed,
-        users=authors + 1,
-        posts=posts,
-        private_share=0,
-        comments=0,
-        likes=0,
-        views=0,
-        namespace=namespace,
-    )
-    users = plan_users(config)
-    return _with_posts(
-        config, users, [(0, author) for author in range(1, authors + 1)], range(1, authors + 1)
-    )
+    return _readers_plan(seed, readers=1, authors=authors, posts=posts, others=0, namespace=namespace)
 
 
 def twin_readers_plan(seed: int, *, authors: int, posts: int, others: int, namespace: str = "blocks") -> Plan:
@@ -309,11 +294,17 @@ def twin_readers_plan(seed: int, *, authors: int, posts: int, others: int, names
     that wrote ``posts`` posts in all, and ``others`` accounts (the last ones) that neither follows
     and that write nothing: what one reader blocks or mutes while the other does not. Both readers
     then read the same feed and walls. No comments, likes or views."""
+    return _readers_plan(seed, readers=2, authors=authors, posts=posts, others=others, namespace=namespace)
+
+
+def _readers_plan(seed: int, *, readers: int, authors: int, posts: int, others: int, namespace: str) -> Plan:
+    """``readers`` accounts each following the same ``authors`` public accounts that wrote ``posts``
+    posts, then ``others`` accounts that write nothing; in that order of index."""
     if not 1 <= authors <= MAX_FOLLOWING:
         raise ValueError(f"authors must be 1 to {MAX_FOLLOWING}, got {authors}")
     config = SeedConfig(
         seed=seed,
-        users=2 + authors + others,
+        users=readers + authors + others,
         posts=posts,
         private_share=0,
         comments=0,
@@ -321,8 +312,8 @@ def twin_readers_plan(seed: int, *, authors: int, posts: int, others: int, names
         views=0,
         namespace=namespace,
     )
-    followed = range(2, 2 + authors)
-    follows = [(reader, author) for reader in (0, 1) for author in followed]
+    followed = range(readers, readers + authors)
+    follows = [(reader, author) for reader in range(readers) for author in followed]
     return _with_posts(config, plan_users(config), follows, followed)
 
 
