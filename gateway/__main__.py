@@ -1,5 +1,5 @@
-"""``python -m gateway [serve|migrate|admin]``: run the gateway, bring its database up to date, or
-give an account a role (``admin promote USERNAME --role admin``)."""
+"""``python -m gateway [serve|migrate|admin|notifier]``: run the gateway, bring its database up to date,
+give an account a role (``admin promote USERNAME --role admin``), or run the notifier."""
 
 from __future__ import annotations
 
@@ -51,7 +51,14 @@ def admin() -> None:
         sys.exit(code)
 
 
-COMMANDS = {"serve": serve, "migrate": migrate, "admin": admin}
+def notifier() -> None:
+    """Run the notifier: notifications and mail from events, and the mail sender."""
+    from gateway.notifier import serve as serve_notifier
+
+    serve_notifier()
+
+
+COMMANDS = {"serve": serve, "migrate": migrate, "admin": admin, "notifier": notifier}
 
 if __name__ == "__main__":
     sys.exit(cli.main("gateway", COMMANDS, sys.argv[1:]))

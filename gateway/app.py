@@ -23,6 +23,7 @@ from gateway.http.headers import response_headers_middleware
 from gateway.http.query import refuse_unknown_query
 from gateway.http.request_id import request_id_middleware
 from gateway.moderation.controllers import AdminAuditController, AdminContentController, AdminUsersController
+from gateway.notifications.controllers import NotificationsController
 from gateway.panel.router import TEMPLATES, panel_router
 from gateway.panel.session import PanelConfig
 from gateway.posts.controllers import FeedController, PostsController, WallsController
@@ -49,6 +50,7 @@ API_CONTROLLERS = [
     RankingsController,
     MyStatsController,
     SearchController,
+    NotificationsController,
     ReportsController,
     AdminUsersController,
     AdminContentController,

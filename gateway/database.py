@@ -9,7 +9,9 @@ from gateway.auth.tables import AuthSession, RefreshToken
 from gateway.blocks.tables import Block, Mute
 from gateway.graph.tables import Follow
 from gateway.http.ratelimit import RateLimitBucket
+from gateway.mail.tables import DigestItem, EmailToken, OutgoingMail
 from gateway.moderation.tables import AuditEntry
+from gateway.notifications.tables import Notification, NotificationActor, NotifierEvent
 from gateway.outbox import OutboxEvent
 from gateway.reports.tables import Report
 from gateway.users.tables import User
@@ -26,6 +28,12 @@ TABLES: list[type[Table]] = [
     OutboxEvent,
     Block,
     Mute,
+    Notification,
+    NotificationActor,
+    NotifierEvent,
+    OutgoingMail,
+    EmailToken,
+    DigestItem,
 ]
 
 

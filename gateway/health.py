@@ -24,7 +24,8 @@ class Health(msgspec.Struct):
 _CHECK_SECONDS = 2.0
 
 
-async def _database(database: Database) -> str:
+async def database_check(database: Database) -> str:
+    """ "ok", or why the database does not answer."""
     try:
         await asyncio.wait_for(database.fetch("SELECT 1"), _CHECK_SECONDS)
     except Exception as error:  # noqa: BLE001 - any failure means not ready; say which
@@ -54,11 +55,11 @@ class HealthController(Controller):
         posts_client: NamedDependency[PostsClient],
         stats_client: NamedDependency[StatsClient],
     ) -> Response[Health]:
-        database_check, posts_check, stats_check = await asyncio.gather(
-            _database(database), posts_client.health(), stats_client.health()
+        database_state, posts_check, stats_check = await asyncio.gather(
+            database_check(database), posts_client.health(), stats_client.health()
         )
-        checks = {"database": database_check, "posts": posts_check, "stats": stats_check}
-        if database_check != "ok" or posts_check != "ok":
+        checks = {"database": database_state, "posts": posts_check, "stats": stats_check}
+        if database_state != "ok" or posts_check != "ok":
             return Response(
                 Health(status="unavailable", checks=checks), status_code=HTTP_503_SERVICE_UNAVAILABLE
             )

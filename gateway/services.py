@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from gateway import outbox
+from gateway.account_mail.service import AccountMail
 from gateway.auth.passwords import Passwords
 from gateway.auth.service import Sessions
 from gateway.auth.tokens import AccessTokens
@@ -23,6 +24,7 @@ from gateway.clients.stats import StatsClient
 from gateway.database import GatewayDatabase
 from gateway.graph.service import Graph
 from gateway.http.ratelimit import RateLimiter
+from gateway.mail.links import Links
 from gateway.settings import GatewaySettings
 from gateway.users.service import Accounts
 from gateway.view_events import ViewPublisher
@@ -41,6 +43,10 @@ class Services:
     stats: StatsClient
     views: ViewPublisher
     database: GatewayDatabase | None = None
+    settings: GatewaySettings | None = None
+    # The links mails carry (verification, reset, unsubscribe), on the public base URL.
+    links: Links | None = None
+    account_mail: AccountMail | None = None
 
 
 def passwords_of(settings: GatewaySettings) -> Passwords:
@@ -69,9 +75,20 @@ async def open_services(settings: GatewaySettings) -> AsyncIterator[Services]:
     await views.start()
     try:
         graph = Graph(database)
+        links = Links(settings.base_url, settings.jwt_secret)
+        rate_limiter = RateLimiter(database, settings.rate_limit, settings.login_account_limit)
+        account_mail = AccountMail(
+            database,
+            passwords,
+            links,
+            rate_limiter,
+            verify_email_ttl=settings.verify_email_ttl,
+            password_reset_ttl=settings.password_reset_ttl,
+            address_limit=settings.password_reset_limit,
+        )
         async with outbox.running(settings):
             yield Services(
-                accounts=Accounts(database, passwords, graph),
+                accounts=Accounts(database, passwords, graph, account_mail.queue_verification),
                 sessions=Sessions(
                     database,
                     passwords,
@@ -80,11 +97,14 @@ async def open_services(settings: GatewaySettings) -> AsyncIterator[Services]:
                     session_max_age_seconds=settings.session_max_age,
                 ),
                 graph=graph,
-                rate_limiter=RateLimiter(database, settings.rate_limit, settings.login_account_limit),
+                rate_limiter=rate_limiter,
                 posts=PostsClient(posts_channel, settings.grpc_timeout),
                 stats=StatsClient(stats_channel, settings.grpc_timeout),
                 views=views,
                 database=database,
+                settings=settings,
+                links=links,
+                account_mail=account_mail,
             )
     finally:
         await views.stop()

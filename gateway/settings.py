@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -100,10 +100,54 @@ class GatewaySettings(DatabaseSettings, frozen=True):
     posts_addr: str = "127.0.0.1:50051"
     stats_addr: str = "127.0.0.1:50052"
     grpc_timeout: Annotated[float, msgspec.Meta(gt=0, le=60)] = 2.0
+    # Where links in mails point (the web app members use; verify-email, reset-password and
+    # unsubscribe pages): empty, the gateway itself at http://host:port.
+    public_base_url: str = ""
+    # Posting waits for a verified e-mail address.
+    require_verified_email: bool = False
+    # How long a verification link and a password-reset link work.
+    verify_email_ttl: Annotated[int, msgspec.Meta(ge=60)] = 2 * 86400
+    password_reset_ttl: Annotated[int, msgspec.Meta(ge=60)] = 3600
+    # Password-reset requests naming one address, from any client (the per-client limit is
+    # auth_rate_limit).
+    password_reset_rate_limit: str = "3/hour"  # noqa: S105 - a rate, not a password
+    # The SMTP server mail is handed to (empty host: mail waits in the outbox), how to secure the
+    # connection (none, starttls or tls), the login (empty: none) and the From address.
+    smtp_host: str = ""
+    smtp_port: Port = 25
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 30.0
+    mail_from: str = "Flock <no-reply@flock.invalid>"
+    # Notification mails (new posts, digests) per recipient per hour: more wait for the next hour.
+    mail_rate_per_hour: Annotated[int, msgspec.Meta(ge=1)] = 20
+    # A temporary SMTP failure is retried with backoff for this long, then the mail is failed.
+    mail_retry_for: Annotated[int, msgspec.Meta(ge=1)] = 2 * 86400
+    # The first retry's delay; each next one waits twice as long, up to an hour.
+    mail_retry_first_ms: Annotated[int, msgspec.Meta(ge=10, le=3_600_000)] = 60_000
+    # Mails per sender round, and how often the sender polls when no notification wakes it.
+    mail_batch: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 100
+    mail_poll_ms: Annotated[int, msgspec.Meta(ge=10, le=60_000)] = 1000
+    # A daily digest goes out this long after the previous one (or after its first post).
+    digest_interval: Annotated[int, msgspec.Meta(ge=1)] = 86400
+    # The notifier process (python -m gateway notifier): its health endpoint and consumer group.
+    notifier_host: str = "127.0.0.1"
+    notifier_port: Port = 8010
+    notifier_group: str = "flock-notifier"
 
     @property
     def rate_limit(self) -> RateLimit:
         return RateLimit.parse(self.auth_rate_limit)
+
+    @property
+    def password_reset_limit(self) -> RateLimit:
+        return RateLimit.parse(self.password_reset_rate_limit)
+
+    @property
+    def base_url(self) -> str:
+        """Where links in mails point, without a trailing slash."""
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def login_account_limit(self) -> RateLimit:
@@ -130,6 +174,24 @@ ENVIRONMENT = Environment(
         "argon2_memory_cost": "FLOCK_ARGON2_MEMORY_COST",
         "argon2_parallelism": "FLOCK_ARGON2_PARALLELISM",
         "posts_addr": "FLOCK_POSTS_ADDR",
+        "public_base_url": "FLOCK_PUBLIC_BASE_URL",
+        "require_verified_email": "FLOCK_REQUIRE_VERIFIED_EMAIL",
+        "smtp_host": "FLOCK_SMTP_HOST",
+        "smtp_port": "FLOCK_SMTP_PORT",
+        "smtp_tls": "FLOCK_SMTP_TLS",
+        "smtp_user": "FLOCK_SMTP_USER",
+        "smtp_password": "FLOCK_SMTP_PASSWORD",
+        "smtp_timeout": "FLOCK_SMTP_TIMEOUT",
+        "mail_from": "FLOCK_MAIL_FROM",
+        "mail_rate_per_hour": "FLOCK_MAIL_RATE_PER_HOUR",
+        "mail_retry_for": "FLOCK_MAIL_RETRY_FOR",
+        "mail_retry_first_ms": "FLOCK_MAIL_RETRY_FIRST_MS",
+        "mail_batch": "FLOCK_MAIL_BATCH",
+        "mail_poll_ms": "FLOCK_MAIL_POLL_MS",
+        "digest_interval": "FLOCK_DIGEST_INTERVAL",
+        "notifier_host": "FLOCK_NOTIFIER_HOST",
+        "notifier_port": "FLOCK_NOTIFIER_PORT",
+        "notifier_group": "FLOCK_NOTIFIER_GROUP",
         "stats_addr": "FLOCK_STATS_ADDR",
     },
 )
@@ -152,7 +214,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> GatewaySettings:
     settings = ENVIRONMENT.load(GatewaySettings, environ)
     if not settings.jwt_secret:
         raise SettingsError(f"missing required setting {env_name('jwt_secret')} (32+ characters)")
-    for field in ("auth_rate_limit", "login_account_rate_limit"):
+    for field in ("auth_rate_limit", "login_account_rate_limit", "password_reset_rate_limit"):
         try:
             RateLimit.parse(getattr(settings, field))  # validate now, not on the first login
         except ValueError as error:

@@ -22,7 +22,7 @@ from uuid_utils.compat import uuid7
 from idl.flock.events.v1.events import CommentAdded, CommentDeleted
 from posts import idempotency, moderation, outbox
 from posts.database import Connection, Database
-from posts.domain import MAX_COMMENT_TEXT, Caller, Comment, Page, Visibility, clean_text, now
+from posts.domain import MAX_COMMENT_TEXT, Caller, Comment, Page, Visibility, clean_text, mentions, now
 from posts.errors import CommentNotFound, IdempotencyKeyReused, NotAllowed, PostNotFound
 from posts.pagination import COMMENTS, page_size
 from posts.queries import Row, lock_post, lock_visible_post, not_hidden, refuse_deleted, visible_post
@@ -82,14 +82,14 @@ async def _find(connection: Connection, post_id: uuid.UUID, comment_id: uuid.UUI
 
 async def _find_thread(
     connection: Connection, caller: Caller, post_id: uuid.UUID, parent_id: uuid.UUID
-) -> Row:
-    """The top-level comment of ``parent_id``'s thread (itself, or the one it replies to); not found
-    for a caller a block stands between and the author of either."""
+) -> tuple[Row, Row]:
+    """The top-level comment of ``parent_id``'s thread (itself, or the one it replies to), and
+    ``parent_id``'s own row; not found for a caller a block stands between and the author of either."""
     parent = await _find(connection, post_id, parent_id)
     thread = parent if parent["parent_id"] is None else await _find(connection, post_id, parent["parent_id"])
     if await blocked(connection, caller.user_id, {parent["author_id"], thread["author_id"]}):
         raise CommentNotFound()
-    return thread
+    return thread, parent
 
 
 async def _count(connection: Connection, post_id: uuid.UUID, thread: uuid.UUID | None, change: int) -> None:
@@ -159,9 +159,10 @@ class Comments:
                     return Added(_to_comment(first), replayed=True)
             await refuse_deleted(connection, author_id)
             post = await lock_visible_post(connection, caller, post_id)
-            thread = None
+            thread = replied_to_author = None
             if parent_id is not None:
-                thread = (await _find_thread(connection, caller, post_id, parent_id))["id"]
+                top, parent = await _find_thread(connection, caller, post_id, parent_id)
+                thread, replied_to_author = top["id"], parent["author_id"]
             row = await connection.fetchrow(_INSERT, comment_id, post_id, thread, author_id, text, at)
             await _count(connection, post_id, thread, +1)
             await outbox.record(
@@ -173,6 +174,9 @@ class Comments:
                 post_author_id=post["author_id"],
                 comment_id=row["id"],
                 parent_id=thread,
+                replied_to_author_id=replied_to_author,
+                post_visibility=post["visibility"],
+                mentions=mentions(text),
             )
         return Added(_to_comment(row), replayed=False)
 

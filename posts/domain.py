@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 from idl.flock import wire
+from idl.flock.events.v1.events import MAX_MENTIONS
 from idl.flock.wire import MAX_FOLLOWING
 from posts.errors import InvalidArgument, NotSignedIn
 
@@ -25,6 +26,16 @@ class Role(enum.Enum):
     USER = "user"
     MODERATOR = "moderator"
     ADMIN = "admin"
+
+
+# ``@name`` where a word starts (not inside an e-mail address or another word), as usernames are spelled.
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{3,30})(?![\w@])")
+
+
+def mentions(text: str) -> tuple[str, ...]:
+    """The usernames ``text`` mentions, lower-cased, each once, in order, at most MAX_MENTIONS."""
+    found = dict.fromkeys(name.lower() for name in _MENTION.findall(text))
+    return tuple(found)[:MAX_MENTIONS]
 
 
 class Visibility(enum.Enum):

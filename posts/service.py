@@ -19,7 +19,7 @@ from uuid_utils.compat import uuid7
 from idl.flock.events.v1.events import PostCreated, PostDeleted, PostUpdated
 from posts import idempotency, moderation, outbox
 from posts.database import Database
-from posts.domain import MAX_POST_TEXT, Caller, Page, Post, Visibility, clean_text, now
+from posts.domain import MAX_POST_TEXT, Caller, Page, Post, Visibility, clean_text, mentions, now
 from posts.errors import InvalidArgument, NotAllowed, PostNotFound
 from posts.pagination import POSTS, page_size
 from posts.queries import (
@@ -106,7 +106,14 @@ class Posts:
             await refuse_deleted(connection, author_id)
             row = await connection.fetchrow(_INSERT_POST, post_id, author_id, text, visibility.value, at)
             await outbox.record(
-                connection, PostCreated, at=at, actor_id=author_id, post_id=post_id, post_author_id=author_id
+                connection,
+                PostCreated,
+                at=at,
+                actor_id=author_id,
+                post_id=post_id,
+                post_author_id=author_id,
+                visibility=visibility.value,
+                mentions=mentions(text),
             )
         return Created(to_post(row, liked_by_caller=False), replayed=False)
 
@@ -129,7 +136,14 @@ class Posts:
                 at = now()
                 row = await connection.fetchrow(_UPDATE_POST, post_id, *wanted, at)
                 await outbox.record(
-                    connection, PostUpdated, at=at, actor_id=user_id, post_id=post_id, post_author_id=user_id
+                    connection,
+                    PostUpdated,
+                    at=at,
+                    actor_id=user_id,
+                    post_id=post_id,
+                    post_author_id=user_id,
+                    visibility=wanted[1],
+                    mentions=mentions(wanted[0]),
                 )
             [post] = await as_seen_by(connection, caller, [row])
         return post

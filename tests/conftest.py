@@ -25,6 +25,7 @@ import pytest
 
 from scripts import devstack
 from scripts.kafka import KafkaServer
+from tests.smtp import MailServer
 
 SYSTEM_TESTS = Path(__file__).resolve().parent / "system"
 # Fixtures that start a server or a process: a test that asks for one is a system test.
@@ -154,7 +155,7 @@ def system_environment(postgres: Databases, broker: str | None = None, **overrid
     """The environment ``just up`` would give every process: fresh databases, free ports, a fresh
     ClickHouse data path. Without ``broker`` (host:port) the Kafka address is one where nothing
     listens: producers must then buffer and retry, as they would while a broker is down."""
-    ports = {service: str(free_port()) for service in ("GATEWAY", "POSTS", "STATS")}
+    ports = {service: str(free_port()) for service in ("GATEWAY", "POSTS", "STATS", "NOTIFIER")}
     env = {f"FLOCK_{service}_PORT": port for service, port in ports.items()}
     env.update(
         FLOCK_GATEWAY_DB_URL=postgres.create_database("gateway"),
@@ -212,8 +213,31 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServer]:
 
 
 @pytest.fixture(scope="session")
-def system_env(postgres: Postgres, broker: str) -> dict[str, str]:
-    return system_environment(postgres, broker)
+def mail_server() -> Iterator[MailServer]:
+    """A real SMTP server for the session: the mail the system sends arrives here."""
+    server = MailServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+# Mail handed over at once and retried within moments, digests due a few seconds after a post.
+FAST_MAIL = {
+    "FLOCK_MAIL_POLL_MS": "100",
+    "FLOCK_MAIL_RETRY_FIRST_MS": "200",
+    "FLOCK_DIGEST_INTERVAL": "3",
+}
+
+
+@pytest.fixture(scope="session")
+def system_env(postgres: Postgres, broker: str, mail_server: MailServer) -> dict[str, str]:
+    return system_environment(
+        postgres,
+        broker,
+        FLOCK_SMTP_HOST=mail_server.host,
+        FLOCK_SMTP_PORT=str(mail_server.port),
+        **FAST_MAIL,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -243,9 +267,13 @@ def gateway(
     stats_service: RunningProcess,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningProcess]:
-    """The gateway, as a real process on its own database, calling the posts and stats services."""
-    running = start_process(gateway_process(system_env), tmp_path_factory.mktemp("logs"))
+    """The gateway, as a real process on its own database, calling the posts and stats services; and
+    its notifier beside it (notifications and mail from events)."""
+    logs = tmp_path_factory.mktemp("logs")
+    running = start_process(gateway_process(system_env), logs)
+    notifier = start_process(service_process(system_env, "notifier"), logs)
     yield running
+    notifier.stop()
     running.stop()
 
 

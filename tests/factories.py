@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from tests.smtp import MailServer
+
 _serial = itertools.count(1)
 
 
@@ -82,6 +84,14 @@ class Members:
             access_token=tokens.json()["access_token"],
             refresh_token=tokens.json()["refresh_token"],
         )
+
+
+def verify_email(gateway_url: str, mail_server: MailServer, member: Member) -> None:
+    """Follow the link of ``member``'s verification mail, as they would (the mail must have come)."""
+    mail = mail_server.wait_for(member.email, template="verify_email")[-1]
+    with api_client(gateway_url) as api:
+        verified = api.post("/auth/verify-email", json={"token": mail.token("/verify-email")})
+        assert verified.status_code == 204, verified.text
 
 
 class Posts:

@@ -109,6 +109,15 @@ INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUE
 _REVOKE = """
 UPDATE auth_sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL
 """
+_REVOKE_ALL = """
+UPDATE auth_sessions SET revoked_at = $2, revoked_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL
+"""
+
+
+async def revoke_all(connection: Connection, user_id: uuid.UUID, *, reason: str) -> None:
+    """End every session of ``user_id`` on ``connection`` (in the caller's transaction): its refresh
+    tokens stop at once, and so do its access tokens, which are checked against their session."""
+    await connection.execute(_REVOKE_ALL, user_id, _now(), reason)
 
 
 class Sessions:

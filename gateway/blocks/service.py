@@ -27,6 +27,8 @@ from typing import Any
 
 from uuid_utils.compat import uuid7
 
+from gateway.graph import events as follow_events
+from gateway.graph.events import FollowChange
 from gateway.graph.service import After, Link
 from gateway.outbox import OUTBOX
 from idl.flock.events.v1.events import (
@@ -94,6 +96,7 @@ ON CONFLICT (blocker_id, blocked_id) DO NOTHING
 # Follows and requests end both ways.
 _END_FOLLOWS = """
 DELETE FROM follows WHERE (follower_id = $1 AND followee_id = $2) OR (follower_id = $2 AND followee_id = $1)
+RETURNING follower_id, followee_id
 """
 _UNBLOCK = "DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2 RETURNING 1"
 # Timed mutes that ended are gone for every purpose; they are cleared when the muter mutes again.
@@ -151,7 +154,12 @@ class Blocks:
             if await connection.fetchval(_COUNT_BLOCKS, blocker_id) >= MAX_BLOCKS:
                 raise BlockLimitReached()
             await connection.execute(_BLOCK, blocker_id, blocked_id)
-            await connection.execute(_END_FOLLOWS, blocker_id, blocked_id)
+            ended = await connection.fetch(_END_FOLLOWS, blocker_id, blocked_id)
+            await follow_events.record(
+                connection,
+                blocker_id,
+                [FollowChange(row["follower_id"], row["followee_id"], "none", "blocked") for row in ended],
+            )
             await _publish(connection, blocker_id, blocked_id, version)
 
     async def unblock(self, blocker_id: uuid.UUID, blocked_id: uuid.UUID) -> None:

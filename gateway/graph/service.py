@@ -1,7 +1,8 @@
 """The social graph: follows, follow requests to private accounts, and the lists made of them.
 
-The gateway's database is the one source of truth for who follows whom. The posts service keeps no
-copy: each call that may show someone else's followers-only post carries the caller's approved
+The gateway's database is the one source of truth for who follows whom; every change is also
+written to the outbox as an event (``gateway/graph/events.py``), for the notifier. The posts service
+keeps no copy: each call that may show someone else's followers-only post carries the caller's approved
 follows (:meth:`Graph.following_ids`), read here at that moment, so an unfollow or a rejected request
 counts from the next request on, and there is nothing to keep in sync.
 
@@ -21,8 +22,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.graph import events
+from gateway.graph.events import FollowChange
 from gateway.users.errors import UserNotFound
 from gateway.users.status import shown_sql
+from idl.flock.events.v1.events import FollowCause
 from idl.flock.wire import MAX_FOLLOWING
 from servicekit.database import Connection, Database
 from servicekit.errors import Conflict, Forbidden, Invalid, NotFound
@@ -176,9 +180,9 @@ DELETE FROM follows WHERE followee_id = $1 AND follower_id = $2 AND status = 'ac
 _ACCEPT_ALL = """
 UPDATE follows SET status = 'accepted', accepted_at = $2
 WHERE followee_id = $1 AND status = 'pending'
-RETURNING 1
+RETURNING follower_id
 """
-_REJECT_ALL = "DELETE FROM follows WHERE followee_id = $1 AND status = 'pending' RETURNING 1"
+_REJECT_ALL = "DELETE FROM follows WHERE followee_id = $1 AND status = 'pending' RETURNING follower_id"
 _FOLLOWING_AMONG = """
 SELECT followee_id FROM follows
 WHERE follower_id = $1 AND followee_id = ANY($2::uuid[]) AND status = 'accepted'
@@ -240,17 +244,31 @@ class Graph:
                 raise YouBlockThem()
             if await connection.fetchval(_COUNT_FOLLOWING, follower_id) >= MAX_FOLLOWING:
                 raise FollowingLimitReached()
-            if not await connection.fetch(_FOLLOW, follower_id, followee_id, _now()):
+            inserted = await connection.fetchrow(_FOLLOW, follower_id, followee_id, _now())
+            if inserted is None:
                 existing = await connection.fetchrow(_STATUS, follower_id, followee_id)
                 if existing is not None and existing["status"] == Status.PENDING.value:
                     raise AlreadyRequested()
                 raise AlreadyFollowing()
+            pending = inserted["status"] == Status.PENDING.value
+            change = (
+                FollowChange(follower_id, followee_id, "requested", "requested")
+                if pending
+                else FollowChange(follower_id, followee_id, "following", "followed")
+            )
+            await events.record(connection, follower_id, [change])
         return await self.relationship(follower_id, followee_id)
 
     async def unfollow(self, follower_id: uuid.UUID, followee_id: uuid.UUID) -> Relationship:
         """Stop following, or withdraw a waiting request."""
-        if not await self._database.fetch(_UNFOLLOW, follower_id, followee_id):
-            raise NotFollowing()
+        async with self._database.transaction() as connection:
+            removed = await connection.fetchrow(_UNFOLLOW, follower_id, followee_id)
+            if removed is None:
+                raise NotFollowing()
+            cause: FollowCause = "withdrawn" if removed["status"] == Status.PENDING.value else "unfollowed"
+            await events.record(
+                connection, follower_id, [FollowChange(follower_id, followee_id, "none", cause)]
+            )
         return await self.relationship(follower_id, followee_id)
 
     async def relationship(self, user_id: uuid.UUID, other_id: uuid.UUID) -> Relationship:
@@ -268,29 +286,49 @@ class Graph:
         )
 
     async def accept(self, owner_id: uuid.UUID, requester_id: uuid.UUID) -> None:
-        if not await self._database.fetch(_ACCEPT, owner_id, requester_id, _now()):
-            raise FollowRequestNotFound()
+        async with self._database.transaction() as connection:
+            if not await connection.fetch(_ACCEPT, owner_id, requester_id, _now()):
+                raise FollowRequestNotFound()
+            await events.record(
+                connection, owner_id, [FollowChange(requester_id, owner_id, "following", "accepted")]
+            )
 
     async def reject(self, owner_id: uuid.UUID, requester_id: uuid.UUID) -> None:
-        if not await self._database.fetch(_REJECT, owner_id, requester_id):
-            raise FollowRequestNotFound()
+        async with self._database.transaction() as connection:
+            if not await connection.fetch(_REJECT, owner_id, requester_id):
+                raise FollowRequestNotFound()
+            await events.record(
+                connection, owner_id, [FollowChange(requester_id, owner_id, "none", "rejected")]
+            )
 
     async def accept_all(self, owner_id: uuid.UUID) -> int:
         """Accept every waiting request; how many there were."""
-        return len(await self._database.fetch(_ACCEPT_ALL, owner_id, _now()))
+        async with self._database.transaction() as connection:
+            return await self.accept_all_waiting(owner_id, connection)
 
     async def accept_all_waiting(self, owner_id: uuid.UUID, connection: Connection) -> int:
         """:meth:`accept_all` on ``connection``, in the transaction that turns the account public."""
-        return len(await connection.fetch(_ACCEPT_ALL, owner_id, _now()))
+        rows = await connection.fetch(_ACCEPT_ALL, owner_id, _now())
+        changes = [FollowChange(row["follower_id"], owner_id, "following", "accepted") for row in rows]
+        await events.record(connection, owner_id, changes)
+        return len(rows)
 
     async def reject_all(self, owner_id: uuid.UUID) -> int:
         """Reject every waiting request; how many there were."""
-        return len(await self._database.fetch(_REJECT_ALL, owner_id))
+        async with self._database.transaction() as connection:
+            rows = await connection.fetch(_REJECT_ALL, owner_id)
+            changes = [FollowChange(row["follower_id"], owner_id, "none", "rejected") for row in rows]
+            await events.record(connection, owner_id, changes)
+        return len(rows)
 
     async def remove_follower(self, owner_id: uuid.UUID, follower_id: uuid.UUID) -> None:
         """Make an account stop following the owner (it may ask again)."""
-        if not await self._database.fetch(_REMOVE_FOLLOWER, owner_id, follower_id):
-            raise NotAFollower()
+        async with self._database.transaction() as connection:
+            if not await connection.fetch(_REMOVE_FOLLOWER, owner_id, follower_id):
+                raise NotAFollower()
+            await events.record(
+                connection, owner_id, [FollowChange(follower_id, owner_id, "none", "removed")]
+            )
 
     async def may_list(self, viewer_id: uuid.UUID | None, owner_id: uuid.UUID, owner_private: bool) -> None:
         """Raise :class:`ListHidden` unless the viewer may see the owner's followers and following."""

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from gateway.clients.posts import PostsClient
 from gateway.moderation import audit
+from gateway.notifications import moderation as moderation_notices
 from gateway.users import status
 from gateway.users.errors import UserNotFound
 from gateway.users.service import ACCOUNT_COLUMNS, Account, normalize_username
@@ -310,6 +311,7 @@ class Moderation:
             before=target.state.as_json(),
             after=status.State("suspended", until, reason).as_json(),
         )
+        await moderation_notices.tell(connection, target.id, "suspended", reason, until=until)
 
     async def lock_account(self, connection: Connection, account_id: uuid.UUID) -> Account:
         """The account with ``account_id``, locked, if the actor may act on it (for reports)."""
@@ -375,6 +377,8 @@ class Moderation:
             before=target.state.as_json(),
             after=status.State("active", None, reason).as_json(),
         )
+        if target.state.effective() == "suspended":
+            await moderation_notices.tell(connection, target.id, "suspension_lifted", reason)
 
     async def change_role(self, username: str, role: Role, reason: str | None) -> StaffView:
         """Give an account a role (admins). An admin may demote themselves, unless they are the last."""
@@ -485,6 +489,7 @@ class Moderation:
                 reason=reason,
                 before={"author_id": str(post.author_id), "text": post.text, "visibility": post.visibility},
             )
+            await moderation_notices.tell(tx, post.author_id, "post_removed", reason, post_id=post_id)
             await self._posts.delete_post(post_id, reason=reason)
 
     async def remove_comment(
@@ -506,6 +511,14 @@ class Moderation:
                     "author_id": str(comment.author_id),
                     "text": comment.text,
                 },
+            )
+            await moderation_notices.tell(
+                tx,
+                comment.author_id,
+                "comment_removed",
+                reason,
+                post_id=comment.post_id,
+                comment_id=comment_id,
             )
             await self._posts.delete_comment(comment.post_id, comment_id, reason=reason)
 

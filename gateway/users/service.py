@@ -7,18 +7,23 @@ import datetime
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import asyncpg
 
 from gateway.auth.passwords import Passwords
+from gateway.graph import events as follow_events
+from gateway.graph.events import FollowChange
 from gateway.graph.service import Graph
 from gateway.moderation import audit
 from gateway.users import status
 from gateway.users.errors import UserNotFound
 from gateway.users.status import STAFF, State, Status
-from servicekit.database import Database
+from servicekit.database import Connection, Database
 from servicekit.errors import Conflict, Invalid
+
+# What mail about new posts of followed accounts an account gets (``gateway/mail/new_posts.py``).
+NewPostsMail = Literal["instant", "daily", "off"]
 
 
 class UsernameTaken(Conflict):
@@ -98,6 +103,9 @@ class Account:
     suspended_until: datetime.datetime | None = None
     status_reason: str = ""
     email_verified: bool = False
+    # A new address waiting for its verification; until then ``email`` is the one that counts.
+    pending_email: str | None = None
+    email_new_posts: NewPostsMail = "instant"
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Account:
@@ -132,6 +140,16 @@ class AccountChanges:
     email: str | None = None
     password: str | None = None
     current_password: str | None = None
+    email_new_posts: NewPostsMail | None = None
+
+
+class AddressVerification(Protocol):
+    """Queues the mail that verifies ``address`` for ``account``, on ``connection`` (in the transaction
+    that created the account or asked for the new address): ``gateway/account_mail/``."""
+
+    async def __call__(
+        self, connection: Connection, account: Account, address: str, *, change: bool
+    ) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -171,6 +189,7 @@ FROM users WHERE username = $1
 _USERNAME_EXISTS = "SELECT 1 FROM users WHERE username = $1"
 _SUMMARIES = "SELECT id, username, display_name FROM users WHERE id = ANY($1::uuid[])"
 _STORED_HASH = "SELECT password_hash FROM users WHERE id = $1"
+_EMAIL_OF_ANOTHER = "SELECT 1 FROM users WHERE email = $1 AND id <> $2"
 # How long a deleted account's username stays taken, so nobody impersonates it at once.
 USERNAME_QUARANTINE = datetime.timedelta(days=30)
 # A deleted account keeps its row (its id stays known to the audit log and other services) and its
@@ -181,7 +200,9 @@ UPDATE users SET email = id::text || '@deleted.invalid', display_name = '', bio 
     password_hash = '!', is_private = false, deleted_at = now()
 WHERE id = $1
 """
-_UNFOLLOW_ALL = "DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1"
+_UNFOLLOW_ALL = (
+    "DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1 RETURNING follower_id, followee_id"
+)
 _OTHER_ADMINS = "SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active' AND id <> $1"
 # After the quarantine, a deleted account's username is given up: renamed to one no one can choose
 # (a leading underscore and its id's digits; the row keeps everything else).
@@ -190,8 +211,23 @@ UPDATE users SET username = '_' || left(replace(id::text, '-', ''), 29)
 WHERE username = $1 AND status = 'deleted' AND deleted_at < now() - $2::interval
 RETURNING 1
 """
-# The columns a user may change; the statement is built from these names only.
-_CHANGEABLE = ("display_name", "bio", "is_private", "email", "password_hash")
+# The columns a user may change; the statement is built from these names only. A new e-mail address
+# goes to ``pending_email``: it replaces ``email`` when its verification link is followed.
+_CHANGEABLE = ("display_name", "bio", "is_private", "pending_email", "password_hash", "email_new_posts")
+
+
+def _settings_changed(changes: AccountChanges) -> dict[str, object]:
+    """The changed columns that need no password to change."""
+    values: dict[str, object] = {}
+    if changes.display_name is not None:
+        values["display_name"] = changes.display_name.strip()
+    if changes.bio is not None:
+        values["bio"] = changes.bio.strip()
+    if changes.is_private is not None:
+        values["is_private"] = changes.is_private
+    if changes.email_new_posts is not None:
+        values["email_new_posts"] = changes.email_new_posts
+    return values
 
 
 def _update_statement(columns: list[str]) -> str:
@@ -210,10 +246,22 @@ def _unique_violation(error: asyncpg.UniqueViolationError) -> Exception:
 class Accounts:
     """Account rules on plain values; knows nothing of HTTP."""
 
-    def __init__(self, database: Database, passwords: Passwords, graph: Graph) -> None:
+    def __init__(
+        self,
+        database: Database,
+        passwords: Passwords,
+        graph: Graph,
+        verification: AddressVerification | None = None,
+    ) -> None:
         self._database = database
         self._passwords = passwords
         self._graph = graph
+        # None: no verification mail is queued (in-process tests on fakes).
+        self._verification = verification
+
+    def with_verification(self, verification: AddressVerification) -> Accounts:
+        """These accounts, queueing ``verification`` mail for new accounts and changed addresses."""
+        return Accounts(self._database, self._passwords, self._graph, verification)
 
     async def register(
         self, *, username: str, email: str, password: str, display_name: str
@@ -221,7 +269,8 @@ class Accounts:
         """Create an account; :class:`UsernameTaken` if the username has one (profiles are public, so
         that is no secret). None if the e-mail address has one already: nothing is created, and the
         caller must be told nothing that says whether an address has an account (the work done, an
-        argon2 hash, is the same either way)."""
+        argon2 hash, is the same either way). A new account's address waits for its verification
+        mail, queued in the same transaction."""
         username, email = normalize_username(username), normalize_email(email)
         if username in RESERVED_USERNAMES:
             raise UsernameReserved()
@@ -232,6 +281,9 @@ class Accounts:
                 row = await connection.fetchrow(
                     _INSERT, uuid.uuid4(), username, email, password_hash, display_name.strip()
                 )
+                account = Account.from_row(row)
+                if self._verification is not None:
+                    await self._verification(connection, account, email, change=False)
         except asyncpg.UniqueViolationError as error:
             # The unique indexes decide, so two simultaneous registrations cannot both win.
             if "email" not in (error.constraint_name or ""):
@@ -239,7 +291,7 @@ class Accounts:
             if await self._database.fetchrow(_USERNAME_EXISTS, username) is not None:
                 raise UsernameTaken() from None  # both are taken: say what is public
             return None
-        return Account.from_row(row)
+        return account
 
     async def delete(self, account: Account, password: str) -> None:
         """Delete one's own account, confirmed by its password: status ``deleted`` (the posts service
@@ -264,7 +316,12 @@ class Accounts:
                 connection, account.id, "deleted", reason="deleted by its owner", actor_id=account.id
             )
             await connection.execute(_WIPE, account.id)
-            await connection.execute(_UNFOLLOW_ALL, account.id)
+            ended = await connection.fetch(_UNFOLLOW_ALL, account.id)
+            await follow_events.record(
+                connection,
+                account.id,
+                [FollowChange(row["follower_id"], row["followee_id"], "none", "deleted") for row in ended],
+            )
             await audit.record(
                 connection,
                 audit.Actor(account.id, account.username),
@@ -309,18 +366,19 @@ class Accounts:
         return {row["id"]: AccountSummary(row["id"], row["username"], row["display_name"]) for row in rows}
 
     async def update(self, user_id: uuid.UUID, changes: AccountChanges) -> UpdateOutcome:
-        """Apply ``changes`` to one's own account."""
-        values: dict[str, object] = {}
-        if changes.display_name is not None:
-            values["display_name"] = changes.display_name.strip()
-        if changes.bio is not None:
-            values["bio"] = changes.bio.strip()
-        if changes.is_private is not None:
-            values["is_private"] = changes.is_private
+        """Apply ``changes`` to one's own account. A new e-mail address does not replace the old one
+        yet: it waits in ``pending_email`` for the link mailed to it (the old address stays the one
+        to log in with and to mail); giving the current address again cancels a pending change."""
+        values = _settings_changed(changes)
+        new_email = normalize_email(changes.email) if changes.email is not None else None
         if changes.email is not None or changes.password is not None:
             await self._check_current_password(user_id, changes.current_password)
-            if changes.email is not None:
-                values["email"] = normalize_email(changes.email)
+            if new_email is not None:
+                # Checked again when the new address is confirmed: pending addresses are not unique.
+                if await self._database.fetchrow(_EMAIL_OF_ANOTHER, new_email, user_id) is not None:
+                    raise EmailTaken()
+                current = await self.get(user_id)
+                values["pending_email"] = None if new_email == current.email else new_email
             if changes.password is not None:
                 values["password_hash"] = await self._passwords.hash(changes.password)
         if not values:
@@ -331,6 +389,9 @@ class Accounts:
                 row = await connection.fetchrow(
                     _update_statement(columns), user_id, *(values[column] for column in columns)
                 )
+                pending = values.get("pending_email")
+                if row is not None and isinstance(pending, str) and self._verification is not None:
+                    await self._verification(connection, Account.from_row(row), pending, change=True)
                 if row is not None and changes.is_private is False:
                     # A public account has no one waiting: the requests become follows, in the same
                     # transaction, so none is left behind (see gateway.graph.service).

@@ -37,7 +37,14 @@ class User(Table, tablename="users"):
     # Counts the changes of the account's blocks and mutes: the version of their events.
     relations_version = BigInt(default=0, null=False)
     email_verified = Boolean(default=False, null=False)
+    # A new address waiting for its verification before it replaces ``email``.
+    pending_email = Varchar(length=254, default=None, null=True)
+    # Mail about new posts of followed accounts: 'instant', 'daily' (one digest) or 'off'.
+    email_new_posts = Varchar(length=8, default="instant", null=False)
+    # When the last daily digest went out (its next one is due a day later).
+    digest_sent_at = Timestamptz(default=None, null=True)
     deleted_at = Timestamptz(default=None, null=True)
 
     known_role = Check("role IN ('user', 'moderator', 'admin')")
+    known_email_new_posts = Check("email_new_posts IN ('instant', 'daily', 'off')")
     known_status = Check("status IN ('active', 'suspended', 'disabled', 'deleted')")

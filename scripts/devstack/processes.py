@@ -52,6 +52,13 @@ def processes(env: Mapping[str, str]) -> list[Process]:
             "migrate",
             urls={"API": f"{gateway}/api/v1", "Docs": f"{gateway}/docs"},
         ),
+        # Notifications and mail from events, after the gateway's migrations have made its tables.
+        Process(
+            name="notifier",
+            argv=[PYTHON, "-m", "gateway", "notifier"],
+            ready_url=f"http://{env.get('FLOCK_NOTIFIER_HOST', '127.0.0.1')}:{env.get('FLOCK_NOTIFIER_PORT', '8010')}/health/ready",
+            env=dict(env),
+        ),
     ]
 
 

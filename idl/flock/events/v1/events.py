@@ -6,7 +6,8 @@ Each event is an immutable record with a unique ``event_id`` (a UUIDv7) and the 
 UTC. Changes travel on :data:`POSTS_TOPIC` and views on :data:`VIEWS_TOPIC`, both keyed by the post
 id (its canonical text, UTF-8), so one post's events stay in order within a partition; account
 changes on :data:`ACCOUNTS_TOPIC`, keyed by the account id; blocks and mutes on
-:data:`RELATIONSHIPS_TOPIC`, keyed by the pair (:func:`relationship_key`). They are JSON,
+:data:`RELATIONSHIPS_TOPIC` and follows on :data:`FOLLOWS_TOPIC`, keyed by the pair
+(:func:`relationship_key`). They are JSON,
 tagged by ``type`` (``"post_liked"``…): decode any of them with :func:`decode`, then match on the
 class. Delivery is at least once: consumers drop duplicates by ``event_id``.
 
@@ -25,17 +26,24 @@ POSTS_TOPIC = "flock.events.posts"
 VIEWS_TOPIC = "flock.events.views"
 ACCOUNTS_TOPIC = "flock.events.accounts"
 RELATIONSHIPS_TOPIC = "flock.events.relationships"
+FOLLOWS_TOPIC = "flock.events.follows"
 # Every topic, as `stats setup` creates them.
-TOPICS = (POSTS_TOPIC, VIEWS_TOPIC, ACCOUNTS_TOPIC, RELATIONSHIPS_TOPIC)
-# Topic settings beyond the broker's defaults. The accounts and relationships topics are compacted:
+TOPICS = (POSTS_TOPIC, VIEWS_TOPIC, ACCOUNTS_TOPIC, RELATIONSHIPS_TOPIC, FOLLOWS_TOPIC)
+# Topic settings beyond the broker's defaults. The accounts, relationships and follows topics are compacted:
 # the latest state of every account (and pair of accounts) stays, so that a consumer with a fresh
 # database rebuilds its projection from the beginning; older ones go.
 TOPIC_CONFIGS: dict[str, dict[str, str]] = {
     ACCOUNTS_TOPIC: {"cleanup.policy": "compact"},
     RELATIONSHIPS_TOPIC: {"cleanup.policy": "compact"},
+    FOLLOWS_TOPIC: {"cleanup.policy": "compact"},
 }
 
 UtcDatetime = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
+# Who may read a post: everyone, the author's approved followers (and the author), the author alone.
+Visibility: TypeAlias = Literal["public", "followers", "private"]
+# The usernames a text mentions (``@name``), lower-cased, each once, at most MAX_MENTIONS of them.
+Mentions: TypeAlias = tuple[str, ...]
+MAX_MENTIONS = 10
 
 
 class PostEventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -50,11 +58,17 @@ class PostEventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type")
 
 
 class PostCreated(PostEventBase, frozen=True, kw_only=True, tag="post_created"):
-    """A post was published."""
+    """A post was published, with this visibility, mentioning these usernames."""
+
+    visibility: Visibility = "public"
+    mentions: Mentions = ()
 
 
 class PostUpdated(PostEventBase, frozen=True, kw_only=True, tag="post_updated"):
-    """A post's text or visibility changed."""
+    """A post's text or visibility changed; ``visibility`` and ``mentions`` are as they are now."""
+
+    visibility: Visibility = "public"
+    mentions: Mentions = ()
 
 
 class PostDeleted(PostEventBase, frozen=True, kw_only=True, tag="post_deleted"):
@@ -70,10 +84,15 @@ class PostUnliked(PostEventBase, frozen=True, kw_only=True, tag="post_unliked"):
 
 
 class CommentAdded(PostEventBase, frozen=True, kw_only=True, tag="comment_added"):
-    """``actor_id`` commented on the post; ``parent_id`` is the top-level comment replied to, if any."""
+    """``actor_id`` commented on the post; ``parent_id`` is the top-level comment replied to, if any,
+    and ``replied_to_author_id`` the author of the comment the reply answers (the top-level one or a
+    reply in its thread). ``post_visibility`` is the post's, ``mentions`` the comment's."""
 
     comment_id: uuid.UUID
     parent_id: uuid.UUID | None = None
+    replied_to_author_id: uuid.UUID | None = None
+    post_visibility: Visibility = "public"
+    mentions: Mentions = ()
 
 
 class CommentDeleted(PostEventBase, frozen=True, kw_only=True, tag="comment_deleted"):
@@ -153,6 +172,41 @@ class RelationshipChanged(
     mute_notifications: bool = False
 
 
+FollowState: TypeAlias = Literal["following", "requested", "none"]
+FollowCause: TypeAlias = Literal[
+    "followed",
+    "requested",
+    "accepted",
+    "unfollowed",
+    "withdrawn",
+    "rejected",
+    "removed",
+    "blocked",
+    "deleted",
+]
+
+
+class FollowChanged(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="follow_changed"):
+    """Where ``follower_id`` now stands towards ``followee_id``: ``following`` (approved), ``requested``
+    (waiting for a private account's owner) or ``none``, and what made it so (``cause``), done by
+    ``actor_id`` (the follower, or the followee accepting, rejecting or removing; None for the
+    command line). The gateway publishes it through its outbox on :data:`FOLLOWS_TOPIC`, keyed by
+    ``"{follower_id}:{followee_id}"``. Consumers keep the latest per pair: the one with the highest
+    ``version``, whatever order copies arrive in.
+    """
+
+    event_id: uuid.UUID
+    occurred_at: UtcDatetime
+    actor_id: uuid.UUID | None = None
+    follower_id: uuid.UUID
+    followee_id: uuid.UUID
+    # Increases with every change of any pair: apply an event only if it is newer than the one
+    # applied for the pair.
+    version: int
+    state: FollowState
+    cause: FollowCause
+
+
 def relationship_key(actor_id: uuid.UUID, target_id: uuid.UUID) -> str:
     """The key a pair's :class:`RelationshipChanged` events are published under."""
     return f"{actor_id}:{target_id}"
@@ -166,12 +220,15 @@ Event: TypeAlias = PostEvent | PostViewed | AccountStatusChanged
 _decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 
 
-def event_type(event: PostEventBase | PostViewed | AccountStatusChanged | RelationshipChanged) -> str:
+AnyEvent: TypeAlias = PostEventBase | PostViewed | AccountStatusChanged | RelationshipChanged | FollowChanged
+
+
+def event_type(event: AnyEvent) -> str:
     """The event's tag, as it appears in the ``type`` field (``"post_liked"``)."""
     return str(type(event).__struct_config__.tag)
 
 
-def encode(event: PostEventBase | PostViewed | AccountStatusChanged | RelationshipChanged) -> bytes:
+def encode(event: AnyEvent) -> bytes:
     """The event as JSON."""
     return msgspec.json.encode(event)
 
