@@ -21,6 +21,12 @@ up:
 down:
     uv run python -m scripts.devstack down
 
+# The mail a running `just up` has sent (kept in .flock/mail): newest first; --to ADDRESS, --show N
+[group('run')]
+[positional-arguments]
+mail *args:
+    uv run python -m scripts.mail "$@"
+
 # Apply database migrations to the databases named by FLOCK_GATEWAY_DB_URL and FLOCK_POSTS_DB_URL
 [group('run')]
 migrate:

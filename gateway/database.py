@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from piccolo.table import Table
 
+from gateway.account_mail.tables import EmailToken
 from gateway.auth.tables import AuthSession, RefreshToken
 from gateway.blocks.tables import Block, Mute
 from gateway.graph.tables import Follow
 from gateway.http.ratelimit import RateLimitBucket
-from gateway.mail.tables import DigestItem, EmailToken, OutgoingMail
+from gateway.mail.tables import DigestItem, OutgoingMail
 from gateway.moderation.tables import AuditEntry
 from gateway.notifications.tables import Notification, NotificationActor, NotifierEvent
 from gateway.outbox import OutboxEvent

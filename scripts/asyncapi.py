@@ -17,6 +17,7 @@ import yaml
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
+from gateway.notifications.consumer import TOPICS as NOTIFIER_TOPICS
 from idl.flock.events.v1 import events
 from scripts import exported
 from stats.consumer import COUNTED_TOPICS
@@ -42,6 +43,7 @@ _TOPIC_SCHEMAS = {
     events.VIEWS_TOPIC: "PostViewed",
     events.ACCOUNTS_TOPIC: "AccountStatusChanged",
     events.RELATIONSHIPS_TOPIC: "RelationshipChanged",
+    events.FOLLOWS_TOPIC: "FollowChanged",
 }
 
 
@@ -66,6 +68,12 @@ def describe() -> dict[str, Any]:
         title="gateway-outbox-relay-relationships",
         description="The gateway's outbox relay: every block, unblock, mute and unmute.",
     )
+    broker.publisher(
+        events.FOLLOWS_TOPIC,
+        title="gateway-outbox-relay-follows",
+        description="The gateway's outbox relay: every change of a follow (followed, requested, "
+        "accepted, unfollowed, withdrawn, rejected, removed, ended by a block or a deleted account).",
+    )
 
     @broker.subscriber(
         events.ACCOUNTS_TOPIC,
@@ -87,14 +95,30 @@ def describe() -> dict[str, Any]:
     )
     async def count(messages: list[bytes]) -> None: ...
 
+    @broker.subscriber(
+        *NOTIFIER_TOPICS,
+        group_id="flock-notifier",
+        batch=True,
+        title="notifier-consumer",
+        description="The gateway's notifier: in-app notifications (likes, comments, replies, mentions, "
+        "follows) and mail to followers about new posts.",
+    )
+    async def notify(messages: list[bytes]) -> None: ...
+
     spec = AsyncAPI(broker, title="Flock events", version="1.0.0", description=DESCRIPTION)
     document: dict[str, Any] = spec.to_specification().to_jsonable()
     return _with_payloads(document)
 
 
 def _with_payloads(document: dict[str, Any]) -> dict[str, Any]:
-    (post_event, viewed, account, relationship), components = msgspec.json.schema_components(
-        [events.PostEvent, events.PostViewed, events.AccountStatusChanged, events.RelationshipChanged],
+    (post_event, viewed, account, relationship, follow), components = msgspec.json.schema_components(
+        [
+            events.PostEvent,
+            events.PostViewed,
+            events.AccountStatusChanged,
+            events.RelationshipChanged,
+            events.FollowChanged,
+        ],
         ref_template="#/components/schemas/{name}",
     )
     schemas: dict[str, Any] = {
@@ -102,6 +126,7 @@ def _with_payloads(document: dict[str, Any]) -> dict[str, Any]:
         "PostViewed": viewed,
         "AccountStatusChanged": account,
         "RelationshipChanged": relationship,
+        "FollowChanged": follow,
         **components,
     }
     messages = document["components"]["messages"]

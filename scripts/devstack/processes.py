@@ -56,7 +56,7 @@ def processes(env: Mapping[str, str]) -> list[Process]:
         Process(
             name="notifier",
             argv=[PYTHON, "-m", "gateway", "notifier"],
-            ready_url=f"http://{env.get('FLOCK_NOTIFIER_HOST', '127.0.0.1')}:{env.get('FLOCK_NOTIFIER_PORT', '8010')}/health/ready",
+            ready_url=f"http://{env['FLOCK_NOTIFIER_HOST']}:{env['FLOCK_NOTIFIER_PORT']}/health/ready",
             env=dict(env),
         ),
     ]

@@ -23,6 +23,7 @@ def test_every_event_and_topic_is_documented() -> None:
         events.PostViewed,
         events.AccountStatusChanged,
         events.RelationshipChanged,
+        events.FollowChanged,
     ):
         assert kind.__name__ in schemas
         tag = kind.__struct_config__.tag
@@ -33,6 +34,7 @@ def test_every_event_and_topic_is_documented() -> None:
         "#/components/schemas/PostViewed",
         "#/components/schemas/AccountStatusChanged",
         "#/components/schemas/RelationshipChanged",
+        "#/components/schemas/FollowChanged",
     }
 
 
