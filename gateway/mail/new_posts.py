@@ -53,7 +53,7 @@ WHERE f.followee_id = $2 AND f.status = 'accepted' AND u.email_new_posts = '{{se
 _INSTANT = (
     """
 INSERT INTO mail_outbox (dedup_key, recipient_id, address, template, context, category)
-SELECT 'new_post:' || $1::text || ':' || u.id::text, u.id, u.email, 'new_post',
+SELECT 'new_post:' || $1::uuid::text || ':' || u.id::text, u.id, u.email, 'new_post',
        jsonb_build_object('username', u.username, 'author_username', a.username,
                           'author_display_name', a.display_name, 'excerpt', $3::text, 'post_url', $4::text),
        'notification'
