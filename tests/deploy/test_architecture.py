@@ -26,7 +26,13 @@ IMAGES = {name: ROOT / "docs" / "images" / f"architecture-{name}.svg" for name i
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 # Relations as (from, to) aliases, each one a flow of the design.
-CONTEXT_FLOWS = {("member", "clients"), ("moderator", "clients"), ("clients", "flock")}
+CONTEXT_FLOWS = {
+    ("member", "clients"),
+    ("moderator", "clients"),
+    ("clients", "flock"),
+    ("flock", "smtp"),
+    ("smtp", "member"),
+}
 CONTAINER_FLOWS = {
     ("clients", "gateway"),
     ("gateway", "gateway_db"),
@@ -39,6 +45,11 @@ CONTAINER_FLOWS = {
     ("views_topic", "consumer"),
     ("consumer", "clickhouse"),
     ("stats", "clickhouse"),
+    ("gateway", "follows_topic"),
+    ("posts_topic", "notifier"),
+    ("follows_topic", "notifier"),
+    ("notifier", "gateway_db"),
+    ("notifier", "smtp"),
 }
 # The broker's topics, drawn as queues inside it: ContainerQueue(alias, "<topic>", ...).
 _QUEUE = re.compile(r'^\s*ContainerQueue\(\s*(\w+)\s*,\s*"([^"]*)"', re.MULTILINE)
@@ -163,12 +174,13 @@ def test_container_diagram_draws_every_topic_of_the_event_contract() -> None:
         "views_topic": events.VIEWS_TOPIC,
         "accounts_topic": events.ACCOUNTS_TOPIC,
         "relationships_topic": events.RELATIONSHIPS_TOPIC,
+        "follows_topic": events.FOLLOWS_TOPIC,
     }
 
 
 def test_context_diagram_renders_with_people_and_external_systems(rendered: dict[str, str]) -> None:
     text = rendered["context"]
-    for name in ("Flock", "Member", "Moderator/Admin", "Client apps", "REST/JSON"):
+    for name in ("Flock", "Member", "Moderator/Admin", "Client apps", "REST/JSON", "Mail relay", "SMTP"):
         assert name in text, name
 
 
@@ -179,6 +191,8 @@ def test_container_diagram_renders_with_every_container(rendered: dict[str, str]
         "Posts",
         "Stats",
         "consumer",
+        "Notifier",
+        "SMTP",
         "ClickHouse",
         "Redpanda",
         "PostgreSQL",

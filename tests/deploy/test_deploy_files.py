@@ -56,7 +56,7 @@ ENVIRON = {"FLOCK_JWT_SECRET": A_SECRET}
 # The stats service's processes in compose.yaml, and the `python -m stats` command each runs.
 STATS_COMMANDS = {"stats-setup": "setup", "stats-consumer": "consume", "stats": "serve"}
 # Opt-in services (compose profiles) that may publish a port, on loopback only, and the profile.
-OPT_IN_PUBLISHERS = {"redpanda-console": "debug"}
+OPT_IN_PUBLISHERS = {"redpanda-console": "debug", "mailpit": "debug"}
 
 Service = dict[str, Any]
 
