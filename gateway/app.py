@@ -10,6 +10,8 @@ from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 
 from gateway import __version__
+from gateway.account_mail.controllers import AccountMailController, MailController
+from gateway.account_mail.pages import account_mail_pages
 from gateway.auth.controllers import AuthController
 from gateway.blocks.controllers import BlocksController, MyBlocksController
 from gateway.graph.controllers import FollowsController, MyGraphController
@@ -38,6 +40,8 @@ API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024
 API_CONTROLLERS = [
     AuthController,
+    AccountMailController,
+    MailController,
     UsersController,
     MyGraphController,
     FollowsController,
@@ -116,6 +120,7 @@ def create_app(settings: GatewaySettings | None = None, services: Services | Non
             ProblemsController,
             docs_assets_router(),
             panel_router(panel),
+            account_mail_pages(),
         ],
         template_config=TEMPLATES,
         lifespan=[lifespan],

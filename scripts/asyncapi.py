@@ -99,7 +99,7 @@ def describe() -> dict[str, Any]:
         *NOTIFIER_TOPICS,
         group_id="flock-notifier",
         batch=True,
-        title="notifier-consumer",
+        title="gateway-notifier",
         description="The gateway's notifier: in-app notifications (likes, comments, replies, mentions, "
         "follows) and mail to followers about new posts.",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import email.utils
 import mailbox
 import re
 import sys
@@ -24,8 +25,7 @@ def _messages(maildir: Path, to: str | None) -> list[EmailMessage]:
     box = mailbox.Maildir(maildir, factory=None, create=False)
     found: list[EmailMessage] = []
     for key in box.iterkeys():
-        with box.get_file(key) as file:
-            message = email.message_from_binary_file(file, policy=email.policy.default)
+        message = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
         if not isinstance(message, EmailMessage):  # the default policy always makes one
             continue
         if to is None or to.lower() in str(message["To"]).lower():

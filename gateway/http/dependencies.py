@@ -15,6 +15,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from gateway.account_mail.service import AccountMail
 from gateway.auth.service import NotAuthenticated, Principal, Sessions
 from gateway.clients.posts import Caller, PostsClient
 from gateway.clients.stats import StatsClient
@@ -76,6 +77,13 @@ def provide_views(state: State) -> ViewPublisher:
     return services_of(state).views
 
 
+def provide_account_mail(state: State) -> AccountMail:
+    account_mail = services_of(state).account_mail
+    if account_mail is None:
+        raise RuntimeError("these services send no account mail")
+    return account_mail
+
+
 def provide_database(state: State) -> Database:
     database = services_of(state).database
     if database is None:
@@ -122,6 +130,7 @@ DEPENDENCIES = {
     "graph": Provide(provide_graph, sync_to_thread=False),
     "views": Provide(provide_views, sync_to_thread=False),
     "database": Provide(provide_database, sync_to_thread=False),
+    "account_mail": Provide(provide_account_mail, sync_to_thread=False),
     "posts_client": Provide(provide_posts_client, sync_to_thread=False),
     "stats_client": Provide(provide_stats_client, sync_to_thread=False),
     "moderation": Provide(provide_moderation, sync_to_thread=False),

@@ -3,21 +3,25 @@
 A round claims due mails (``FOR UPDATE SKIP LOCKED`` and a lease, so several notifiers never take
 one mail twice, and a sender that dies mid-round lets its mails go again when the lease ends),
 renders them (:mod:`gateway.mail.render`) and hands them over on a few SMTP connections at once.
-Then each mail is, in one statement per round:
+Then each mail is:
 
-- ``sent`` when the server accepted it (``accepted_at``, and its reply);
+- ``sent`` when the server accepted it (``accepted_at``, and its reply), recorded the moment the server
+  says so;
 - ``failed`` when the server refused it for good (5xx: no such user, message refused), or when it
   was refused for a while (4xx, server down) for longer than ``FLOCK_MAIL_RETRY_FOR``;
 - ``queued`` again otherwise, for an attempt after a backoff that doubles from
-  ``FLOCK_MAIL_RETRY_FIRST_MS`` up to an hour.
+  ``FLOCK_MAIL_RETRY_FIRST_MS`` up to an hour;
+
+the last two (and mails held back by the rate limit) in one statement each at the end of the round.
 
 Notification mails (new posts, digests) are limited per address (``FLOCK_MAIL_RATE_PER_HOUR``): those
 over the limit wait for the hour to make room, counted from what the server accepted. Mail that
 proves or recovers an account is never held back by it.
 
-Delivery is at least once: a sender that dies after the server took a mail but before it marked it
-sends it again; the mail keeps its ``Message-ID`` (:func:`gateway.mail.render.message_id`), so the
-receiving side can tell. The queue wakes the sender with ``pg_notify`` (the outbox's insert trigger)
+Delivery is at least once, with a window of one mail per SMTP connection: a sender that dies between
+the server's acceptance of a mail and the update that records it (one statement, a millisecond) sends
+that mail again when its lease ends. It keeps its ``Message-ID``
+(:func:`gateway.mail.render.message_id`), so the receiving side can tell. The queue wakes the sender with ``pg_notify`` (the outbox's insert trigger)
 and it polls every ``FLOCK_MAIL_POLL_MS`` besides.
 """
 
@@ -183,6 +187,8 @@ class MailSender:
                         log.exception("mail %d (%s) cannot be sent", item.mail.id, item.mail.template)
                         outcome.failed[item.mail.id] = f"not rendered: {error!r}"
                     else:
+                        # At once, not with the round: a crash now resends at most this one mail.
+                        await self._database.execute(_SENT, [item.mail.id], [reply])
                         outcome.sent[item.mail.id] = reply
                     pending.pop(0)
         except Unreachable as error:
@@ -206,8 +212,6 @@ class MailSender:
 
     async def _record(self, outcome: RoundOutcome) -> None:
         async with self._database.transaction() as connection:
-            if outcome.sent:
-                await connection.execute(_SENT, list(outcome.sent), list(outcome.sent.values()))
             if outcome.failed:
                 await connection.execute(_FAILED, list(outcome.failed), list(outcome.failed.values()))
             if outcome.retry:

@@ -36,7 +36,7 @@ class AdminUser(msgspec.Struct, kw_only=True):
     suspended_until: datetime.datetime | None
     status_reason: str
     status_changed_at: datetime.datetime | None
-    email_verified: bool  # false until e-mail verification exists
+    email_verified: bool  # the account followed the link mailed to its address
     is_private: bool
     created_at: datetime.datetime
     post_count: int | None  # null while the posts service is out of reach

@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET
 
+from gateway.account_mail.guards import verified_email
 from gateway.auth.service import Principal, block_viewer
 from gateway.clients.posts import PostsClient
 from gateway.http.contract import problems
@@ -50,7 +51,7 @@ class PostsController(Controller):
 
     @post(
         "/",
-        guards=[not_suspended],
+        guards=[not_suspended, verified_email],
         security=SECURITY,
         status_code=HTTP_201_CREATED,
         responses=problems(409),
@@ -129,7 +130,7 @@ class PostsController(Controller):
 
     @post(
         "/{post_id:uuid}/comments",
-        guards=[not_suspended],
+        guards=[not_suspended, verified_email],
         security=SECURITY,
         status_code=HTTP_201_CREATED,
         responses=problems(409),

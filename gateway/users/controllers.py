@@ -34,6 +34,7 @@ def _changes(data: JSONBody[UserUpdate]) -> AccountChanges:
         email=given(data.email),
         password=given(data.password),
         current_password=given(data.current_password),
+        email_new_posts=given(data.email_new_posts),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -27,6 +27,11 @@ Email = Annotated[
     ),
 ]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128, examples=["correct horse battery"])]
+# What mail about new posts of followed accounts to get: each at once, one digest a day, or none.
+NewPostsMail = Annotated[
+    Literal["instant", "daily", "off"],
+    msgspec.Meta(description="Mail about new posts of accounts I follow: `instant`, `daily` or `off`."),
+]
 # PostgreSQL text cannot hold NUL, and control characters (C0, C1) and bidirectional embeddings,
 # overrides and isolates (U+202A–U+202E, U+2066–U+2069) in names only ever deceive. Every script,
 # emoji and joiner is fine.
@@ -80,6 +85,7 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     email: Email | UnsetType = UNSET
     password: Password | UnsetType = UNSET
     current_password: Annotated[str, msgspec.Meta(max_length=128)] | UnsetType = UNSET
+    email_new_posts: NewPostsMail | UnsetType = UNSET
 
 
 class PublicProfile(msgspec.Struct, kw_only=True):
@@ -107,6 +113,9 @@ class OwnProfile(PublicProfile, kw_only=True):
     suspended_until: datetime.datetime | None = None
     status_reason: str = ""
     email_verified: bool = False
+    # A new address waiting for its verification link (null: none); until then `email` counts.
+    pending_email: str | None = None
+    email_new_posts: NewPostsMail = "instant"
 
 
 class AccountDeletion(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -49,6 +49,8 @@ def up(data_dir: Path) -> int:
         print("\nFlock is up:")
         for label, url in urls.items():
             print(f"  {label:<6} {url}")
+        if infrastructure.mail is not None:
+            print(f"  Mail   {data_dir / 'mail'} (a Maildir; `uv run just mail` lists it)")
         print(f"  Data   {data_dir}\nCtrl-C or `just down` stops it.\n", flush=True)
         while not stop_signal:
             time.sleep(0.2)

@@ -56,7 +56,9 @@ ENVIRON = {"FLOCK_JWT_SECRET": A_SECRET}
 # The stats service's processes in compose.yaml, and the `python -m stats` command each runs.
 STATS_COMMANDS = {"stats-setup": "setup", "stats-consumer": "consume", "stats": "serve"}
 # Opt-in services (compose profiles) that may publish a port, on loopback only, and the profile.
-OPT_IN_PUBLISHERS = {"redpanda-console": "debug", "mailpit": "debug"}
+OPT_IN_PUBLISHERS = {"redpanda-console": "debug"}
+# Web UIs without a login of their own that run by default, published on the host's loopback only.
+LOOPBACK_PUBLISHERS = {"mailpit"}
 
 Service = dict[str, Any]
 
@@ -289,13 +291,13 @@ def test_databases_and_the_broker_publish_no_ports() -> None:
 def test_only_the_gateway_publishes_a_port_unless_an_opt_in_profile_is_chosen() -> None:
     services = _services()
     publishing = {name for name, service in services.items() if service.get("ports")}
-    assert publishing - set(OPT_IN_PUBLISHERS) == {"gateway"}
+    assert publishing - set(OPT_IN_PUBLISHERS) - LOOPBACK_PUBLISHERS == {"gateway"}
     for name, profile in OPT_IN_PUBLISHERS.items():
         assert services[name]["profiles"] == [profile], f"{name} must not start without --profile {profile}"
 
 
 def test_opt_in_ports_are_bound_to_an_address_variable_defaulting_to_loopback() -> None:
-    for name in OPT_IN_PUBLISHERS:
+    for name in [*OPT_IN_PUBLISHERS, *LOOPBACK_PUBLISHERS]:
         for port in _services()[name].get("ports", []):
             assert isinstance(port, str)
             assert port.startswith("${"), f"{name}: the host address must be a variable: {port!r}"
@@ -315,7 +317,7 @@ def test_only_the_gateway_is_on_the_edge_network_and_every_other_service_on_the_
             members.setdefault(network, set()).add(name)
         if name == "gateway":
             assert sorted(networks) == ["edge", "internal"]
-        elif name in OPT_IN_PUBLISHERS:
+        elif name in OPT_IN_PUBLISHERS or name in LOOPBACK_PUBLISHERS:
             # A published port needs a network that is not internal: one of its own, shared with nobody.
             (own,) = set(networks) - {"internal"}
             assert compose["networks"][own].get("internal") is not True, name

@@ -21,12 +21,16 @@ Start the system first (``uv run just up``). The benchmark then
    random seeded account, from ``--mix-workers`` closed-loop workers (each sends its next request when
    the last one is answered). A small asyncio HTTP/1.1 client measures each operation's latency (wrk
    cannot tell operations apart, and httpx costs ~0.8 ms of client CPU per request, against ~0.05 ms);
-6. prints Markdown tables: requests/s, p50 and p99 latency and errors per endpoint and connection level,
+6. **fanout**: the new-post mail fan-out: one author with ``--fanout-followers`` verified followers
+   posts once; measured until every follower's mail is queued, and until the SMTP server has accepted
+   the last one (``scripts/benchmark/load/fanout.py``; it needs the gateway's database: the running
+   ``just up``'s, or ``--gateway-db-url``);
+7. prints Markdown tables: requests/s, p50 and p99 latency and errors per endpoint and connection level,
    and per operation of the mix.
 
-``--skip reads|target|blocks|mix`` (repeatable) leaves parts out. Exits with 2 if the system is not up or wrk
-is missing, and 1 if seeding fails or errors dominate a run. Everything shares one machine with the
-system under test: compare runs on the same machine only.
+``--skip reads|target|blocks|mix|fanout`` (repeatable) leaves parts out. Exits with 2 if the system is not up
+or wrk is missing, and 1 if seeding fails or errors dominate a run. Everything shares one machine with
+the system under test: compare runs on the same machine only.
 """
 
 from __future__ import annotations
@@ -41,14 +45,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scripts.benchmark.errors import BenchError
+from scripts.benchmark.load.fanout import fanout_table
 from scripts.benchmark.load.runner import bench
 from scripts.benchmark.load.tables import markdown_table, mix_table
 from scripts.benchmark.load.wrk import WRK_INSTALL
+from scripts.devstack.paths import DATA_DIR
+from scripts.devstack.record import running_system
 from scripts.seeding import NotUp, SeedError
 from scripts.seeding.options import URL_HELP, HelpFormatter, add_plan_options, at_least, loopback_url, target
 from scripts.seeding.plan import SeedConfig
 
-PARTS = ("reads", "target", "blocks", "mix")
+PARTS = ("reads", "target", "blocks", "mix", "fanout")
 
 
 def _connection_levels(text: str) -> list[int]:
@@ -92,6 +99,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     option("--blocked", type=at_least(0), default=1000, metavar="N", help="accounts the second reader blocks")
     option("--muted", type=at_least(0), default=1000, metavar="N", help="accounts the second reader mutes")
     option("--mix-workers", type=at_least(1), default=16, metavar="N", help="closed-loop workers of the mix")
+    option(
+        "--fanout-followers",
+        type=at_least(1),
+        default=10_000,
+        metavar="N",
+        help="followers of the fan-out's author",
+    )
+    option(
+        "--fanout-timeout", type=at_least(1), default=600, metavar="SECONDS", help="the fan-out's deadline"
+    )
+    option(
+        "--gateway-db-url",
+        default=None,
+        metavar="URL",
+        help="the gateway's database, for the fan-out (default: the running `just up`'s)",
+    )
     option("--skip", action="append", choices=PARTS, default=[], help="leave a part out (repeatable)")
     option("--seed-concurrency", type=at_least(1), default=16, metavar="N", help="seeding requests at once")
     args = parser.parse_args(argv)
@@ -107,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     gateway = target(args.url)
     args.url = gateway.url
+    if args.gateway_db_url is None:
+        running = running_system(DATA_DIR) if gateway.found.startswith("the running") else None
+        args.gateway_db_url = running.gateway_db_url if running else ""
     print(f"Benchmarking {gateway.url} ({gateway.found})", file=sys.stderr, flush=True)
     if {"reads", "target", "blocks"} - set(args.skip) and shutil.which("wrk") is None:
         print(f"bench: wrk is not installed; install it with:\n  {WRK_INSTALL}", file=sys.stderr)
@@ -133,6 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"as a random one of the {args.users:,} accounts.\n"
         )
         print(mix_table(run.mix))
+    if run.fanout:
+        print(
+            f"\nNew-post mail fan-out: one post by an account with {run.fanout.followers:,} verified "
+            "followers, each to get a mail; seconds from sending the post.\n"
+        )
+        print(fanout_table(run.fanout))
     failed = [
         f"{row.endpoint} at {row.connections} connections" for row in run.rows if row.result.errors_dominate
     ]

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from scripts.benchmark.errors import BenchError
+from scripts.benchmark.load.fanout import FanOutResult, fan_out
 from scripts.benchmark.load.mix import MIX, MixRequests, mixed_load
 from scripts.benchmark.load.tables import MixRow, Row, mix_rows
 from scripts.benchmark.load.wrk import LUA_SCRIPT, Workload, run_wrk
@@ -49,6 +50,7 @@ class Bench:
         self.folder = folder
         self.rows: list[Row] = []
         self.mix: list[MixRow] = []
+        self.fanout: FanOutResult | None = None
 
     def _seconds_per_workload(self) -> float:
         """How long a workload's tokens must last: warm-up and every level, and some slack."""
@@ -181,6 +183,22 @@ class Bench:
                 raise BenchError(f"the reader's feed has no page {page}: {response.text[:300]}")
         return cursor
 
+    async def run_fanout(self) -> None:
+        """One post to ``--fanout-followers`` followers: until every mail is handed to SMTP."""
+        args = self.args
+        if not args.gateway_db_url:
+            raise BenchError(
+                "the fan-out part reads the gateway's database: give --gateway-db-url, or --skip fanout"
+            )
+        self.fanout = await fan_out(
+            self.api,
+            args.gateway_db_url,
+            followers=args.fanout_followers,
+            seed=args.seed,
+            within=args.fanout_timeout,
+            log=log,
+        )
+
     async def run_mix(self, seeded: Seeded) -> None:
         """The mixed workload on the seeded accounts, for ``--duration`` seconds."""
         args = self.args
@@ -216,4 +234,6 @@ async def bench(args: argparse.Namespace, folder: Path) -> Bench:
             await run.target()
         if "blocks" not in args.skip:
             await run.blocks()
+        if "fanout" not in args.skip:
+            await run.run_fanout()
         return run
