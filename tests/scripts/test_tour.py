@@ -173,7 +173,7 @@ def differences(ran: Ran) -> list[str]:
 # ---- a fresh system, as `just up` starts it ---------------------------------------------------------
 
 
-def free_port_base(count: int = 4) -> int:
+def free_port_base(count: int = len(devstack.PORTS)) -> int:
     """A port with the next ``count - 1`` ports free too: one FLOCK_LOCAL_PORT_BASE for a whole copy."""
     for _ in range(50):
         base = devstack.free_port()
@@ -184,7 +184,7 @@ def free_port_base(count: int = 4) -> int:
         except OSError:
             continue
         return base
-    raise RuntimeError("no four free ports in a row")
+    raise RuntimeError(f"no {count} free ports in a row")
 
 
 @pytest.fixture
