@@ -15,7 +15,6 @@ the consumer group, and the sender's leases keep two from sending one mail.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -32,6 +31,7 @@ from gateway.mail.links import Links
 from gateway.mail.new_posts import NewPostMail, digests_running
 from gateway.notifications import consumer, notifier
 from gateway.settings import GatewaySettings, settings_from_environment
+from servicekit.background import in_background
 from servicekit.database import Database
 
 log = logging.getLogger("flock.notifier")
@@ -52,13 +52,8 @@ async def _housekeeping(database: Database) -> AsyncIterator[None]:
                 log.warning("notification housekeeping failed: %r", error)
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
-    task = asyncio.create_task(loop(), name="notification-housekeeping")
-    try:
+    async with in_background(loop(), "notification-housekeeping"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 def create_app(settings: GatewaySettings | None = None) -> Litestar:

@@ -13,7 +13,6 @@ gRPC server for as long as it serves; with no broker configured there is none.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -41,8 +40,6 @@ log = logging.getLogger("flock.posts.accounts")
 
 # Rows removed per transaction when purging a deleted account: a long purge never holds many locks.
 PURGE_BATCH = 500
-# On shutdown, how long the consumer may take to leave its group.
-STOP_SECONDS = 1.0
 
 _APPLY = """
 INSERT INTO account_states (account_id, version, status, hidden, hidden_until, updated_at)
@@ -279,28 +276,5 @@ async def running(settings: PostsSettings, database: Database) -> AsyncIterator[
         yield
         return
     consumer = AccountsConsumer(settings, database)
-
-    async def connect() -> None:
-        backoff = Backoff()
-        while True:
-            try:
-                await consumer.subscriber.start()
-                return
-            except Exception as error:  # noqa: BLE001 - a broker not up yet
-                delay = backoff.next()
-                log.warning("the account events consumer cannot connect, again in %.1f s: %r", delay, error)
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(consumer.subscriber.stop(), STOP_SECONDS)
-                await asyncio.sleep(delay)
-
-    task = asyncio.create_task(connect(), name="accounts-consumer")
-    try:
+    async with kafka.consuming(consumer.subscriber, name="the account events consumer", log=log):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        # Leaving the group is a courtesy (what was not committed is read again anyway): bounded, so
-        # an unreachable broker does not hold up the shutdown.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(consumer.subscriber.stop(), STOP_SECONDS)

@@ -30,10 +30,12 @@ Topic administration (:func:`create_topics`) is aiokafka's admin client, also on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -43,6 +45,9 @@ from aiokafka.partitioner import DefaultPartitioner
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
+
+from servicekit.background import in_background
+from servicekit.backoff import Backoff
 
 log = logging.getLogger("flock.kafka")
 
@@ -243,6 +248,38 @@ class BatchConsumer:
     async def stop(self) -> None:
         """Leave the group and disconnect (what was not committed is read again by the next owner)."""
         await self.broker.stop()
+
+
+# How long leaving the group may take at the end: a courtesy (what was not committed is read again
+# anyway), bounded, so an unreachable broker does not hold up a shutdown.
+LEAVE_SECONDS = 1.0
+
+
+@asynccontextmanager
+async def consuming(consumer: BatchConsumer, *, name: str, log: logging.Logger) -> AsyncIterator[None]:
+    """``consumer`` joined to its group during the block: it connects in the background, and
+    connects again after a backoff until the broker answers (a broker not up yet delays nothing
+    else); on exit it leaves the group."""
+
+    async def connect() -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await consumer.start()
+                return
+            except Exception as error:  # noqa: BLE001 - a broker not up yet
+                delay = backoff.next()
+                log.warning("%s cannot connect to the broker, again in %.1f s: %r", name, delay, error)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(consumer.stop(), LEAVE_SECONDS)
+                await asyncio.sleep(delay)
+
+    try:
+        async with in_background(connect(), name):
+            yield
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(consumer.stop(), LEAVE_SECONDS)
 
 
 def records_of(message: KafkaMessage) -> tuple[ConsumerRecord[Any, Any], ...]:

@@ -43,6 +43,7 @@ from typing import Any
 
 import asyncpg
 
+from servicekit.background import in_background
 from servicekit.backoff import Backoff
 from servicekit.kafka import CLOSE_SECONDS, Message, Producer
 from servicekit.outbox import Connection, Outbox
@@ -217,10 +218,5 @@ async def running(
         yield
         return
     relay = Relay(outbox, db_url=db_url, bootstrap=bootstrap, batch=batch, poll_seconds=poll_seconds)
-    task = asyncio.create_task(relay.run(), name=f"outbox-relay-{outbox.table}")
-    try:
+    async with in_background(relay.run(), f"outbox-relay-{outbox.table}"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

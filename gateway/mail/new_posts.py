@@ -18,7 +18,6 @@ leaves the digest.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import logging
 import uuid
@@ -31,6 +30,7 @@ from gateway.mail.queue import Mail, enqueue
 from gateway.notifications.notifier import NotifierInput
 from gateway.users.status import hidden_sql
 from idl.flock.events.v1.events import PostCreated, PostDeleted, PostUpdated
+from servicekit.background import in_background
 from servicekit.backoff import Backoff
 from servicekit.database import Connection, Database
 
@@ -198,10 +198,5 @@ async def digests_running(new_posts: NewPostMail, interval: float) -> AsyncItera
                 await asyncio.sleep(backoff.next())
             await asyncio.sleep(period)
 
-    task = asyncio.create_task(loop(), name="digests")
-    try:
+    async with in_background(loop(), "digests"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -43,6 +43,7 @@ from gateway.mail.links import Links
 from gateway.mail.render import QueuedMail, envelope_sender, render
 from gateway.mail.smtp import DeliveryFailed, Smtp, Unreachable
 from gateway.settings import GatewaySettings
+from servicekit.background import in_background
 from servicekit.backoff import Backoff
 from servicekit.database import Database, Row
 
@@ -278,18 +279,11 @@ async def running(settings: GatewaySettings, database: Database, links: Links) -
         yield
         return
     sender = MailSender(database, settings, links)
-    tasks = [
-        asyncio.create_task(sender.run(), name="mail-sender"),
-        asyncio.create_task(_listen(settings.db_url, sender), name="mail-sender-wakeups"),
-    ]
-    try:
+    async with (
+        in_background(sender.run(), "mail-sender"),
+        in_background(_listen(settings.db_url, sender), "mail-sender-wakeups"),
+    ):
         yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 def _claimed(row: Row) -> _Claimed:
