@@ -43,9 +43,13 @@ def _cleanup_policy(bootstrap: str, topic: str) -> str:
     return asyncio.run(describe())
 
 
-def test_the_accounts_and_relationships_topics_are_compacted() -> None:
+def test_the_accounts_relationships_and_follows_topics_are_compacted() -> None:
     configs, compacted = events.TOPIC_CONFIGS, {"cleanup.policy": "compact"}
-    assert configs == {events.ACCOUNTS_TOPIC: compacted, events.RELATIONSHIPS_TOPIC: compacted}
+    assert configs == {
+        events.ACCOUNTS_TOPIC: compacted,
+        events.RELATIONSHIPS_TOPIC: compacted,
+        events.FOLLOWS_TOPIC: compacted,
+    }
 
 
 def test_topic_settings_reach_apache_kafka(kafka: KafkaServer) -> None:
