@@ -11,7 +11,6 @@ that fails (the database away) is tried again, with backoff, until it goes throu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,8 +29,6 @@ from servicekit.backoff import Backoff
 from servicekit.database import Database
 
 log = logging.getLogger("flock.notifier")
-
-STOP_SECONDS = 1.0
 
 _DECODERS: dict[str, msgspec.json.Decoder[NotifierInput]] = {
     events.POSTS_TOPIC: msgspec.json.Decoder(events.Event),
@@ -105,26 +102,5 @@ async def running(
         yield
         return
     consumer = NotifierConsumer(settings, database, new_posts)
-
-    async def connect() -> None:
-        backoff = Backoff()
-        while True:
-            try:
-                await consumer.subscriber.start()
-                return
-            except Exception as error:  # noqa: BLE001 - a broker not up yet
-                delay = backoff.next()
-                log.warning("the notifier cannot connect to the broker, again in %.1f s: %r", delay, error)
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(consumer.subscriber.stop(), STOP_SECONDS)
-                await asyncio.sleep(delay)
-
-    task = asyncio.create_task(connect(), name="notifier-consumer")
-    try:
+    async with kafka.consuming(consumer.subscriber, name="the notifier's consumer", log=log):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(consumer.subscriber.stop(), STOP_SECONDS)
